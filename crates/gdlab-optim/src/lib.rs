@@ -1,0 +1,49 @@
+//! # gdlab-optim
+//!
+//! Optimizers as chains of small gradient transformations (after optax), with PyTorch's
+//! semantics, running on `f32` and `f64` buffers alike.
+//!
+//! * [`transform`]: the blocks: [`ScaleByLearningRate`](transform::ScaleByLearningRate),
+//!   [`AddDecayedWeights`](transform::AddDecayedWeights),
+//!   [`ScaleByMomentum`](transform::ScaleByMomentum), [`ScaleByAdam`](transform::ScaleByAdam).
+//! * [`alias`]: recipes [`sgd`](alias::sgd), [`adam`](alias::adam), [`adamw`](alias::adamw).
+//! * [`spec`]: [`OptimizerSpec`](spec::OptimizerSpec), the run-time form
+//!   (`adam(lr=1e-3,beta1=0.9)`) used by configs and the CLI.
+//! * [`replay`](replay::replay): apply an optimizer to a given gradient sequence.
+//!
+//! ## Notation
+//!
+//! | symbol | API name |
+//! |---|---|
+//! | `η` | `learning_rate` |
+//! | `μ`, `τ` | `momentum`, `dampening` |
+//! | `β₁`, `β₂`, `ε` | `beta1`, `beta2`, `eps` |
+//! | `λ` | `weight_decay` |
+//! | `m`, `v` | `ScaleByAdamState::{mu, nu}` |
+//!
+//! **Sign convention**: every alias ends with `−η`, so `θ ← θ + update`.
+//!
+//! ## Example
+//!
+//! ```
+//! use gdlab_core::objective::{Objective, Rosenbrock};
+//! use gdlab_core::runner::{Runner, Stop};
+//! use gdlab_optim::{alias::adam, transform::AdamConfig};
+//!
+//! let f = Rosenbrock { dim: 2 };
+//! let opt = adam(0.02, AdamConfig::default(), 0.0).unwrap();
+//! let mut x = vec![-1.0, 1.5];
+//! let out = Runner::new(20_000).target_loss(1e-8)
+//!     .run(&opt, &mut x, |_, p: &[f64], g: &mut [f64]| f.loss_grad(p, g), &mut [])
+//!     .unwrap();
+//! assert!(matches!(out.stop, Stop::TargetLoss { .. }));
+//! ```
+
+pub mod alias;
+pub mod error;
+pub mod replay;
+pub mod spec;
+pub mod transform;
+
+pub use error::SpecError;
+pub use spec::OptimizerSpec;

@@ -90,7 +90,11 @@ pub fn spectral_norm(a: &Matrix) -> Result<f64, CoreError> {
 /// If the shapes differ (a programmer error).
 #[must_use]
 pub fn max_abs_diff(a: &Matrix, b: &Matrix) -> f64 {
-    assert_eq!((a.nrows(), a.ncols()), (b.nrows(), b.ncols()), "shape mismatch");
+    assert_eq!(
+        (a.nrows(), a.ncols()),
+        (b.nrows(), b.ncols()),
+        "shape mismatch"
+    );
     let mut m = 0.0_f64;
     for j in 0..a.ncols() {
         for i in 0..a.nrows() {

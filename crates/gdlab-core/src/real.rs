@@ -5,13 +5,7 @@
 
 /// A floating-point element of a parameter buffer: `f32` or `f64`.
 pub trait Real:
-    num_traits::Float
-    + std::fmt::Debug
-    + std::fmt::Display
-    + Default
-    + Send
-    + Sync
-    + 'static
+    num_traits::Float + std::fmt::Debug + std::fmt::Display + Default + Send + Sync + 'static
 {
     /// Converts from `f64`, rounding to nearest for `f32`.
     fn from_f64(x: f64) -> Self;
@@ -48,10 +42,12 @@ impl Real for f64 {
 /// Sum of squares of a buffer, accumulated in `f64` in index order.
 #[must_use]
 pub fn sum_squares<F: Real>(xs: &[F]) -> f64 {
-    xs.iter().map(|&x| {
-        let v = x.as_f64();
-        v * v
-    }).sum()
+    xs.iter()
+        .map(|&x| {
+            let v = x.as_f64();
+            v * v
+        })
+        .sum()
 }
 
 /// Euclidean norm of a buffer, accumulated in `f64`.

@@ -430,7 +430,9 @@ mod tests {
     fn trace_keeps_last_point() {
         let mut x = vec![1.0];
         let mut t = Trace::new(Every::N(4));
-        Runner::new(6).run(&Sgd(0.5), &mut x, quad, &mut [&mut t]).unwrap();
+        Runner::new(6)
+            .run(&Sgd(0.5), &mut x, quad, &mut [&mut t])
+            .unwrap();
         assert_eq!(t.steps, vec![0, 4, 6]);
     }
 }

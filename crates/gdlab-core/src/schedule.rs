@@ -235,7 +235,8 @@ impl ScheduleSpec {
                 decay_steps,
             } => {
                 let frac = t.min(*decay_steps) as f64 / *decay_steps as f64;
-                final_value + (init - final_value) * 0.5 * (1.0 + (std::f64::consts::PI * frac).cos())
+                final_value
+                    + (init - final_value) * 0.5 * (1.0 + (std::f64::consts::PI * frac).cos())
             }
             ScheduleSpec::Piecewise {
                 init,

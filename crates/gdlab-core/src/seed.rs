@@ -138,7 +138,11 @@ mod tests {
     }
 
     // Cross-checked with an independent Python transcription of the formulas in the module docs.
-    const PINNED_DERIVATION: [u64; 3] = [11089848635080535282, 12558955564639086262, 6936342755868459146];
+    const PINNED_DERIVATION: [u64; 3] = [
+        11089848635080535282,
+        12558955564639086262,
+        6936342755868459146,
+    ];
 
     #[test]
     fn value_stability_rng() {

@@ -97,7 +97,11 @@ pub fn check_close<A: CloseTo + ?Sized, E: CloseTo + ?Sized>(
         let allowed = abs + rel * y.abs();
         let err = (x - y).abs();
         // NaN never compares as close, even to NaN.
-        let excess = if err.is_nan() { f64::INFINITY } else { err - allowed };
+        let excess = if err.is_nan() {
+            f64::INFINITY
+        } else {
+            err - allowed
+        };
         if excess > 0.0 && worst.is_none_or(|(_, w)| excess > w) {
             worst = Some((i, excess));
         }

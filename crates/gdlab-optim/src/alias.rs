@@ -15,7 +15,8 @@ use crate::transform::{
 };
 
 /// `add_decayed_weights → scale_by_momentum → scale_by_learning_rate`.
-pub type Sgd<S = Constant> = Chain<Chain<AddDecayedWeights, ScaleByMomentum>, ScaleByLearningRate<S>>;
+pub type Sgd<S = Constant> =
+    Chain<Chain<AddDecayedWeights, ScaleByMomentum>, ScaleByLearningRate<S>>;
 /// `add_decayed_weights → scale_by_adam → scale_by_learning_rate` (L2-coupled decay).
 pub type Adam<S = Constant> = Chain<Chain<AddDecayedWeights, ScaleByAdam>, ScaleByLearningRate<S>>;
 /// `scale_by_adam → add_decayed_weights → scale_by_learning_rate` (decoupled decay).
@@ -116,11 +117,7 @@ pub fn adam(learning_rate: f64, cfg: AdamConfig, weight_decay: f64) -> Result<Ad
 ///
 /// # References
 /// Loshchilov & Hutter, "Decoupled Weight Decay Regularization", ICLR 2019, Algorithm 2.
-pub fn adamw(
-    learning_rate: f64,
-    cfg: AdamConfig,
-    weight_decay: f64,
-) -> Result<AdamW, ConfigError> {
+pub fn adamw(learning_rate: f64, cfg: AdamConfig, weight_decay: f64) -> Result<AdamW, ConfigError> {
     Ok(Chain(
         Chain(cfg.build()?, AddDecayedWeights::new(weight_decay)?),
         lr(learning_rate)?,

@@ -10,7 +10,9 @@ pub type Result<T, E = SpecError> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum SpecError {
     /// The text does not have the form `name(key=value,...)`.
-    #[error("malformed optimizer spec `{spec}`: {reason} (expected e.g. `adam(lr=1e-3,beta1=0.9)`)")]
+    #[error(
+        "malformed optimizer spec `{spec}`: {reason} (expected e.g. `adam(lr=1e-3,beta1=0.9)`)"
+    )]
     Syntax {
         /// The text given.
         spec: String,

@@ -281,8 +281,10 @@ impl FromStr for OptimizerSpec {
                     eps: f.num("eps", Some(d.eps))?,
                     amsgrad: f.flag("amsgrad")?,
                 };
-                let weight_decay =
-                    f.num("weight_decay", Some(if is_w { adamw_default_wd() } else { 0.0 }))?;
+                let weight_decay = f.num(
+                    "weight_decay",
+                    Some(if is_w { adamw_default_wd() } else { 0.0 }),
+                )?;
                 f.finish()?;
                 if is_w {
                     OptimizerSpec::AdamW {
@@ -298,12 +300,7 @@ impl FromStr for OptimizerSpec {
                     }
                 }
             }
-            _ => {
-                return Err(SpecError::UnknownOptimizer {
-                    name,
-                    known: KNOWN,
-                })
-            }
+            _ => return Err(SpecError::UnknownOptimizer { name, known: KNOWN }),
         };
         spec.validate()?;
         Ok(spec)
@@ -340,7 +337,10 @@ mod tests {
             ("sgd(lr=0.1,mom=0.9)", "no parameter `mom`"),
             ("sgd(lr=abc)", "must be a number"),
             ("sgd(momentum=0.9)", "`learning_rate` is required"),
-            ("sgd(lr=-0.1)", "`learning_rate` must be in [0, ∞), got -0.1"),
+            (
+                "sgd(lr=-0.1)",
+                "`learning_rate` must be in [0, ∞), got -0.1",
+            ),
             ("adam(lr=1,beta1=1.0)", "`beta1` must be in [0, 1)"),
             ("adam(lr=1,eps=0)", "`eps` must be in (0, ∞)"),
             ("sgd(lr=1,lr=2)", "twice"),
@@ -357,6 +357,8 @@ mod tests {
     #[test]
     fn adamw_default_weight_decay_is_torchs() {
         let s: OptimizerSpec = "adamw(lr=1e-3)".parse().unwrap();
-        assert!(matches!(s, OptimizerSpec::AdamW { weight_decay, .. } if (weight_decay - 0.01).abs() < 1e-18));
+        assert!(
+            matches!(s, OptimizerSpec::AdamW { weight_decay, .. } if (weight_decay - 0.01).abs() < 1e-18)
+        );
     }
 }

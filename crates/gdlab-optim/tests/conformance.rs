@@ -16,6 +16,8 @@
 //!     p.grad = torch.tensor(g); opt.step(); traj.append(p.detach().clone())
 //! ```
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers
+
 use gdlab_core::objective::{DiagonalQuadraticSum, Objective, Rosenbrock};
 use gdlab_core::runner::{Runner, Stop};
 use gdlab_core::tol::{REL_F32_PEER, REL_INDEPENDENT_F64};
@@ -29,11 +31,31 @@ use serde::Deserialize;
 fn rows() -> Vec<(&'static str, &'static str, &'static str, u64)> {
     vec![
         ("sgd", "sgd(lr=0.1)", "sgd(lr=1e-3)", 200_000),
-        ("momentum", "sgd(lr=0.1,momentum=0.9)", "sgd(lr=1e-3,momentum=0.9)", 50_000),
-        ("nesterov", "sgd(lr=0.1,momentum=0.9,nesterov=true)", "sgd(lr=1e-3,momentum=0.9,nesterov=true)", 50_000),
+        (
+            "momentum",
+            "sgd(lr=0.1,momentum=0.9)",
+            "sgd(lr=1e-3,momentum=0.9)",
+            50_000,
+        ),
+        (
+            "nesterov",
+            "sgd(lr=0.1,momentum=0.9,nesterov=true)",
+            "sgd(lr=1e-3,momentum=0.9,nesterov=true)",
+            50_000,
+        ),
         ("adam", "adam(lr=0.05)", "adam(lr=0.02)", 50_000),
-        ("adam_amsgrad", "adam(lr=0.05,amsgrad=true)", "adam(lr=0.02,amsgrad=true)", 50_000),
-        ("adamw", "adamw(lr=0.05,weight_decay=0)", "adamw(lr=0.02,weight_decay=0)", 50_000),
+        (
+            "adam_amsgrad",
+            "adam(lr=0.05,amsgrad=true)",
+            "adam(lr=0.02,amsgrad=true)",
+            50_000,
+        ),
+        (
+            "adamw",
+            "adamw(lr=0.05,weight_decay=0)",
+            "adamw(lr=0.02,weight_decay=0)",
+            50_000,
+        ),
     ]
 }
 
@@ -56,9 +78,17 @@ fn converges_on_quadratic() {
         let mut x = vec![5.0, 5.0, 5.0];
         let out = Runner::new(20_000)
             .target_loss(f.loss(&f.minimizer()) + 1e-10)
-            .run(&t, &mut x, |_, p: &[f64], g: &mut [f64]| f.loss_grad(p, g), &mut [])
+            .run(
+                &t,
+                &mut x,
+                |_, p: &[f64], g: &mut [f64]| f.loss_grad(p, g),
+                &mut [],
+            )
             .unwrap();
-        assert!(matches!(out.stop, Stop::TargetLoss { .. }), "{name}: {out:?}");
+        assert!(
+            matches!(out.stop, Stop::TargetLoss { .. }),
+            "{name}: {out:?}"
+        );
     }
 }
 
@@ -70,9 +100,17 @@ fn converges_on_rosenbrock() {
         let mut x = vec![-1.0, 1.5];
         let out = Runner::new(budget)
             .target_loss(1e-6)
-            .run(&t, &mut x, |_, p: &[f64], g: &mut [f64]| f.loss_grad(p, g), &mut [])
+            .run(
+                &t,
+                &mut x,
+                |_, p: &[f64], g: &mut [f64]| f.loss_grad(p, g),
+                &mut [],
+            )
             .unwrap();
-        assert!(matches!(out.stop, Stop::TargetLoss { .. }), "{name}: {out:?} at {x:?}");
+        assert!(
+            matches!(out.stop, Stop::TargetLoss { .. }),
+            "{name}: {out:?} at {x:?}"
+        );
     }
 }
 
@@ -128,8 +166,12 @@ fn zero_gradient_gives_no_nan() {
         let mut state = t.init(&x);
         for step in 0..3 {
             let mut g = [0.0; 4];
-            t.update(&mut g, &mut state, &StepCtx::new(step, &x)).unwrap();
-            assert!(g.iter().all(|v| v.is_finite() && *v == 0.0), "{name}: {g:?}");
+            t.update(&mut g, &mut state, &StepCtx::new(step, &x))
+                .unwrap();
+            assert!(
+                g.iter().all(|v| v.is_finite() && *v == 0.0),
+                "{name}: {g:?}"
+            );
         }
     }
 }
@@ -140,7 +182,11 @@ fn spec_round_trips() {
         let a = spec(s);
         assert_eq!(spec(&a.to_string()), a, "{name}");
         let j = serde_json::to_string(&a).unwrap();
-        assert_eq!(serde_json::from_str::<OptimizerSpec>(&j).unwrap(), a, "{name}");
+        assert_eq!(
+            serde_json::from_str::<OptimizerSpec>(&j).unwrap(),
+            a,
+            "{name}"
+        );
     }
 }
 

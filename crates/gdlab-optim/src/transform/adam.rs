@@ -130,7 +130,12 @@ impl<F: Real> Transform<F> for ScaleByAdam {
         let (b1, b2) = (F::from_f64(b1), F::from_f64(b2));
         let (one, eps) = (F::one(), F::from_f64(self.cfg.eps));
         if self.cfg.amsgrad {
-            for (((g, m), v), vm) in u.iter_mut().zip(&mut s.mu).zip(&mut s.nu).zip(&mut s.nu_max) {
+            for (((g, m), v), vm) in u
+                .iter_mut()
+                .zip(&mut s.mu)
+                .zip(&mut s.nu)
+                .zip(&mut s.nu_max)
+            {
                 *m = b1 * *m + (one - b1) * *g;
                 *v = b2 * *v + (one - b2) * *g * *g;
                 *vm = vm.max(*v);

@@ -1,0 +1,91 @@
+//! `gdlab`: run reproduction studies, replay optimizers, inspect components.
+//!
+//! Exit codes: 0 when every requested study ran (PASS or FAIL) or the command succeeded;
+//! 1 when a study FAILed under `--strict`; 2 on any error (bad input, I/O, a study that
+//! could not reach a verdict). A closed output pipe counts as success.
+
+// The binary's job is printing.
+#![allow(clippy::print_stdout)]
+
+mod cmd_optim;
+mod cmd_sampling;
+mod cmd_study;
+mod input;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// gdlab: gradient-descent research components, reproduction studies and their reports.
+///
+/// With no command, runs every study in quick mode into `gdlab-out/`
+/// (the same as `gdlab study run all`).
+#[derive(Debug, Parser)]
+#[command(name = "gdlab", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List and run the paper reproduction studies.
+    #[command(subcommand)]
+    Study(cmd_study::StudyCmd),
+    /// Optimizer tools.
+    #[command(subcommand)]
+    Optim(cmd_optim::OptimCmd),
+    /// Sampling-order tools (random reshuffling vs with-replacement).
+    #[command(subcommand)]
+    Sampling(cmd_sampling::SamplingCmd),
+}
+
+/// How a command ended, mapped to the process exit code.
+pub(crate) enum Outcome {
+    /// Everything requested ran.
+    Ok,
+    /// A study failed under `--strict`.
+    StrictFail,
+}
+
+/// Writes to stdout; a closed pipe is reported as `BrokenPipe` so `main` can exit 0.
+pub(crate) fn out(text: &str) -> std::io::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version go to stdout with code 0; usage errors are code 2.
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        None => cmd_study::run(cmd_study::RunArgs::defaults_all()),
+        Some(Command::Study(c)) => cmd_study::dispatch(c),
+        Some(Command::Optim(c)) => cmd_optim::dispatch(c),
+        Some(Command::Sampling(c)) => cmd_sampling::dispatch(c),
+    };
+    match result {
+        Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(Outcome::StrictFail) => ExitCode::from(1),
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,36 @@
+//! # gdlab-studies
+//!
+//! Reproduction studies: one command reruns a paper's central experiment on data generated
+//! in code, writes a report (Markdown + HTML, SVG plots, CSV, `metrics.json`) and ends with a
+//! verdict computed from the run's own numbers.
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`study`] | the [`Study`] trait, [`Mode`](study::Mode), [`RunOpts`](study::RunOpts), [`run_study`](study::run_study) |
+//! | [`verdict`] | [`Check`](verdict::Check), [`CheckKind`](verdict::CheckKind), [`Verdict`](verdict::Verdict): PASS iff every check holds |
+//! | [`report`] | [`Report`](report::Report): Markdown, self-contained HTML, SVG line plots, CSV, `metrics.json`, atomic writes |
+//! | [`registry`] | every registered study |
+//! | [`random_reshuffling`] | De Sa (NeurIPS 2020): random reshuffling is not always better |
+//!
+//! ## Example
+//!
+//! ```
+//! use gdlab_studies::{registry, study::{run_study, RunOpts}};
+//! let out = std::env::temp_dir().join(format!("gdlab-studies-doc-{}", std::process::id()));
+//! let study = registry::find("random-reshuffling").unwrap();
+//! let outcome = run_study(study.as_ref(), &RunOpts::default(), &out).unwrap();
+//! assert!(outcome.dir.join("metrics.json").exists());
+//! assert!(outcome.verdict.checks.iter().all(|c| c.pass || c.kind == gdlab_studies::verdict::CheckKind::Claim));
+//! std::fs::remove_dir_all(&out).unwrap();
+//! ```
+
+pub mod error;
+pub mod random_reshuffling;
+pub mod registry;
+pub mod report;
+pub mod study;
+pub mod verdict;
+
+pub use error::ReportError;
+pub use study::{Mode, RunOpts, Study, StudyError};
+pub use verdict::{Check, CheckKind, Cmp, Verdict};

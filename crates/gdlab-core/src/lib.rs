@@ -4,9 +4,9 @@
 //!
 //! | module | what it holds |
 //! |---|---|
-//! | [`seed`] | [`Seed`](seed::Seed) with a stable derivation tree and the one generator [`GdRng`](seed::GdRng) |
-//! | [`real`] | the [`Real`](real::Real) element type (`f32`/`f64`) of parameter buffers |
-//! | [`transform`] | [`Transform`](transform::Transform), [`Chain`](transform::Chain), [`chain!`], [`BoxedTransform`](transform::BoxedTransform) |
+//! | [`seed`] | [`Seed`] with a stable derivation tree and the one generator [`GdRng`] |
+//! | [`real`] | the [`Real`] element type (`f32`/`f64`) of parameter buffers |
+//! | [`transform`] | [`Transform`], [`Chain`], [`chain!`], [`BoxedTransform`](transform::BoxedTransform) |
 //! | [`schedule`] | [`Schedule`](schedule::Schedule) and the serializable [`ScheduleSpec`](schedule::ScheduleSpec) |
 //! | [`objective`] | [`Objective`](objective::Objective), [`FiniteSum`](objective::FiniteSum), the same-sample [`StochasticOracle`](objective::StochasticOracle) |
 //! | [`sampler`] | index samplers [`Replacement`](sampler::Replacement)`::{With, Without, ShuffleOnce, Fixed}` |

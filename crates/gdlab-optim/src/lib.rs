@@ -7,7 +7,7 @@
 //!   [`AddDecayedWeights`](transform::AddDecayedWeights),
 //!   [`ScaleByMomentum`](transform::ScaleByMomentum), [`ScaleByAdam`](transform::ScaleByAdam).
 //! * [`alias`]: recipes [`sgd`](alias::sgd), [`adam`](alias::adam), [`adamw`](alias::adamw).
-//! * [`spec`]: [`OptimizerSpec`](spec::OptimizerSpec), the run-time form
+//! * [`spec`]: [`OptimizerSpec`], the run-time form
 //!   (`adam(lr=1e-3,beta1=0.9)`) used by configs and the CLI.
 //! * [`replay`](replay::replay): apply an optimizer to a given gradient sequence.
 //!
@@ -47,3 +47,8 @@ pub mod transform;
 
 pub use error::SpecError;
 pub use spec::OptimizerSpec;
+
+/// The README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;

@@ -6,8 +6,8 @@
 //!
 //! | module | what it holds |
 //! |---|---|
-//! | [`study`] | the [`Study`] trait, [`Mode`](study::Mode), [`RunOpts`](study::RunOpts), [`run_study`](study::run_study) |
-//! | [`verdict`] | [`Check`](verdict::Check), [`CheckKind`](verdict::CheckKind), [`Verdict`](verdict::Verdict): PASS iff every check holds |
+//! | [`study`] | the [`Study`] trait, [`Mode`], [`RunOpts`], [`run_study`](study::run_study) |
+//! | [`verdict`] | [`Check`], [`CheckKind`], [`Verdict`]: PASS iff every check holds |
 //! | [`report`] | [`Report`](report::Report): Markdown, self-contained HTML, SVG line plots, CSV, `metrics.json`, atomic writes |
 //! | [`registry`] | every registered study |
 //! | [`random_reshuffling`] | De Sa (NeurIPS 2020): random reshuffling is not always better |

@@ -1,0 +1,319 @@
+//! End-to-end tests of the `gdlab` binary: outputs, exit codes, and one clear error line
+//! (never a panic, never partial output) for bad input.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn gdlab(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gdlab"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("running gdlab")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("gdlab-cli-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Exit code 2, exactly one non-empty line on stderr naming `needle`, no panic, no stdout.
+fn assert_clean_error(o: &Output, needle: &str) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(2), "stderr: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "expected one line, got: {err}");
+    assert!(lines[0].contains(needle), "`{needle}` not in: {}", lines[0]);
+    assert!(o.stdout.is_empty(), "partial output: {}", stdout(o));
+}
+
+#[test]
+fn study_list_names_every_study() {
+    let d = scratch("list");
+    let o = gdlab(&["study", "list"], &d);
+    assert!(o.status.success());
+    assert!(stdout(&o).contains("random-reshuffling"));
+    assert!(stdout(&o).contains("claim:"));
+}
+
+#[test]
+fn study_run_prints_pass_and_the_headline_numbers() {
+    let d = scratch("run");
+    let o = gdlab(
+        &[
+            "study",
+            "run",
+            "random-reshuffling",
+            "--out",
+            "out",
+            "--quiet",
+            "--strict",
+            "--threads",
+            "2",
+        ],
+        &d,
+    );
+    let text = stdout(&o);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(text.starts_with("random-reshuffling: PASS"), "{text}");
+    assert!(
+        text.contains("‖E_WR‖ = 1 at n = 5 (measured 1.000000000000000)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("‖E_RR‖ = 19/16 = 1.1875 at n = 5 (measured 1.187500000000000)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("‖E_RR‖ = 8/9 at n = 4 (measured 0.888888888888889)"),
+        "{text}"
+    );
+    for f in [
+        "report.md",
+        "report.html",
+        "metrics.json",
+        "rr-norm-vs-n.svg",
+        "averaged-model-error.svg",
+    ] {
+        assert!(d.join("out/random-reshuffling").join(f).is_file(), "{f}");
+    }
+}
+
+#[test]
+fn bare_gdlab_runs_every_study_and_writes_the_index() {
+    let d = scratch("bare");
+    let o = gdlab(&[], &d);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("gdlab-out/summary.json")).unwrap()).unwrap();
+    let studies = summary["studies"].as_array().unwrap();
+    assert!(studies
+        .iter()
+        .any(|s| s["id"] == "random-reshuffling" && s["verdict"] == "PASS"));
+    let html = std::fs::read_to_string(d.join("gdlab-out/index.html")).unwrap();
+    assert!(html.contains("random-reshuffling/report.html"));
+}
+
+#[test]
+fn bad_study_input_is_one_line_and_exit_2() {
+    let d = scratch("bad-study");
+    assert_clean_error(
+        &gdlab(&["study", "run", "no-such-study", "--out", "o"], &d),
+        "unknown study `no-such-study`",
+    );
+    assert!(
+        !d.join("o").exists(),
+        "an output folder was created for a bad request"
+    );
+    assert_clean_error(&gdlab(&["study", "run", "all", "--bogus"], &d), "--bogus");
+    assert_clean_error(
+        &gdlab(&["study", "run", "all", "--threads", "0"], &d),
+        "threads",
+    );
+    assert_clean_error(&gdlab(&["study", "run", "all", "--seed", "-3"], &d), "-3");
+    std::fs::write(d.join("afile"), b"keep me").unwrap();
+    assert_clean_error(
+        &gdlab(&["study", "run", "all", "--out", "afile"], &d),
+        "not a directory",
+    );
+    assert_eq!(std::fs::read(d.join("afile")).unwrap(), b"keep me");
+}
+
+#[derive(serde::Deserialize)]
+struct Fixture {
+    cases: Vec<Case>,
+}
+#[derive(serde::Deserialize)]
+struct Case {
+    name: String,
+    spec: String,
+    params: Vec<Vec<f64>>,
+}
+
+fn replay_json(args: &[&str]) -> serde_json::Value {
+    let d = scratch("replay");
+    let o = gdlab(args, &d);
+    assert!(o.status.success(), "{}", stderr(&o));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+#[test]
+fn replay_matches_pytorch_from_json_and_npy() {
+    let fx: Fixture = serde_json::from_str(include_str!(
+        "../../gdlab-optim/tests/fixtures/torch_optim.json"
+    ))
+    .unwrap();
+    let case = fx.cases.iter().find(|c| c.name == "adam_custom").unwrap();
+    let (p_json, g_json) = (fixture("replay_params.json"), fixture("replay_grads.json"));
+    let (p_npy, g_npy) = (fixture("replay_params.npy"), fixture("replay_grads.npy"));
+    let a = replay_json(&[
+        "optim",
+        "replay",
+        "--optimizer",
+        &case.spec,
+        "--params",
+        &p_json,
+        "--grads",
+        &g_json,
+        "--json",
+    ]);
+    let b = replay_json(&[
+        "optim",
+        "replay",
+        "--optimizer",
+        &case.spec,
+        "--params",
+        &p_npy,
+        "--grads",
+        &g_npy,
+        "--json",
+    ]);
+    assert_eq!(a, b, "JSON and .npy inputs must give the same trajectory");
+    let ours: Vec<f64> = a["trajectory"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| {
+            r.as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    gdlab_core::assert_close!(ours, case.params.concat(), rel = 1e-12);
+    // f32 gradients are widened exactly; the f32 run tracks the f64 one at f32 precision.
+    let g32 = fixture("replay_grads_f32.npy");
+    let c = replay_json(&[
+        "optim",
+        "replay",
+        "--optimizer",
+        &case.spec,
+        "--params",
+        &p_npy,
+        "--grads",
+        &g32,
+        "--dtype",
+        "f32",
+        "--json",
+    ]);
+    assert_eq!(c["dtype"], "f32");
+    let ours32: Vec<f64> = c["trajectory"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| {
+            r.as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    gdlab_core::assert_close!(ours32, case.params.concat(), rel = 1e-5, abs = 1e-5);
+}
+
+#[test]
+fn replay_table_output() {
+    let d = scratch("replay-table");
+    let o = gdlab(
+        &[
+            "optim",
+            "replay",
+            "--optimizer",
+            "sgd(lr=0.5)",
+            "--params",
+            &fixture("replay_params.json"),
+            "--grads",
+            &fixture("replay_grads.json"),
+        ],
+        &d,
+    );
+    assert!(o.status.success());
+    let text = stdout(&o);
+    assert!(text.starts_with("# sgd(learning_rate=0.5"), "{text}");
+    assert_eq!(text.lines().count(), 2 + 13, "{text}");
+}
+
+#[test]
+fn bad_replay_input_is_one_line_and_exit_2() {
+    let d = scratch("bad-replay");
+    let (p, g) = (fixture("replay_params.json"), fixture("replay_grads.json"));
+    let run = |spec: &str, p: &str, g: &str| {
+        gdlab(
+            &[
+                "optim",
+                "replay",
+                "--optimizer",
+                spec,
+                "--params",
+                p,
+                "--grads",
+                g,
+            ],
+            &d,
+        )
+    };
+    assert_clean_error(&run("adam(lr=1e-3", &p, &g), "malformed optimizer spec");
+    assert_clean_error(
+        &run("sgd(lr=-0.1)", &p, &g),
+        "`learning_rate` must be in [0, ∞), got -0.1",
+    );
+    assert_clean_error(&run("nadam(lr=1)", &p, &g), "unknown optimizer `nadam`");
+    assert_clean_error(
+        &run("adam(lr=1e-3)", &p, &fixture("replay_grads_bad.npy")),
+        "expected shape (n_steps, 7)",
+    );
+    assert_clean_error(
+        &run("adam(lr=1e-3)", &p, "does-not-exist.npy"),
+        "reading does-not-exist.npy",
+    );
+    std::fs::write(d.join("garbage.npy"), b"\x93NUMPY garbage").unwrap();
+    assert_clean_error(
+        &run("adam(lr=1e-3)", &p, "garbage.npy"),
+        "parsing .npy file garbage.npy",
+    );
+    std::fs::write(d.join("nan.json"), b"[[1e400, 0, 0, 0, 0, 0, 0]]").unwrap();
+    let o = run("adam(lr=1e-3)", &p, "nan.json");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
+
+#[test]
+fn sampling_amgm() {
+    let d = scratch("amgm");
+    let o = gdlab(&["sampling", "amgm", "--n", "5", "--json"], &d);
+    assert!(o.status.success());
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    gdlab_core::assert_close!(j["e_rr_norm"].as_f64().unwrap(), 1.1875, rel = 1e-12);
+    gdlab_core::assert_close!(j["e_wr_norm"].as_f64().unwrap(), 1.0, rel = 1e-12);
+    assert_eq!(j["violates_amgm"], true);
+    let o = gdlab(&["sampling", "amgm", "--n", "4"], &d);
+    assert!(
+        stdout(&o).contains("‖E_RR‖ = 0.888888888889"),
+        "{}",
+        stdout(&o)
+    );
+    assert_clean_error(&gdlab(&["sampling", "amgm", "--n", "1"], &d), "1");
+    assert_clean_error(&gdlab(&["sampling", "amgm", "--n", "40"], &d), "40");
+}

@@ -13,6 +13,7 @@
 //! | [`runner`] | [`Runner`](runner::Runner), [`Observer`](runner::Observer), [`Stop`](runner::Stop), [`Trace`](runner::Trace) |
 //! | [`linalg`] | small dense helpers over faer: symmetric spectra, spectral norms, products |
 //! | [`tol`] | the tolerance policy and [`assert_close!`] |
+//! | [`layout`] | [`Layout`](layout::Layout): named ranges of a flat parameter buffer |
 //! | [`io`] | [`atomic_write`](io::atomic_write) |
 //!
 //! ## Notation
@@ -53,6 +54,7 @@
 
 pub mod error;
 pub mod io;
+pub mod layout;
 pub mod linalg;
 pub mod objective;
 pub mod real;
@@ -67,3 +69,32 @@ pub use error::{ConfigError, CoreError, StepError};
 pub use real::Real;
 pub use seed::{GdRng, Seed};
 pub use transform::{Chain, StepCtx, Transform, TransformExt};
+
+#[cfg(test)]
+mod send_sync {
+    //! Public types are `Send + Sync + Debug` (argmin's `send_sync_test!`).
+    fn check<T: Send + Sync + std::fmt::Debug>() {}
+
+    #[test]
+    fn public_types_are_send_sync_debug() {
+        check::<crate::Seed>();
+        check::<crate::GdRng>();
+        check::<crate::ConfigError>();
+        check::<crate::StepError>();
+        check::<crate::CoreError>();
+        check::<crate::transform::Identity>();
+        check::<crate::transform::Chain<crate::transform::Identity, crate::transform::Identity>>();
+        check::<crate::transform::BoxedTransform<f64>>();
+        check::<crate::schedule::ScheduleSpec>();
+        check::<crate::schedule::BuiltSchedule>();
+        check::<crate::sampler::Sampler>();
+        check::<crate::sampler::Replacement>();
+        check::<crate::runner::Runner>();
+        check::<crate::runner::Stop>();
+        check::<crate::runner::Trace>();
+        check::<crate::runner::RunSummary>();
+        check::<crate::layout::Layout>();
+        check::<crate::objective::DiagonalQuadraticSum>();
+        check::<crate::objective::Rosenbrock>();
+    }
+}

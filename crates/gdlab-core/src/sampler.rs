@@ -133,6 +133,103 @@ impl IndexSampler for Sampler {
     }
 }
 
+/// Walks through epochs of a [`Sampler`] in minibatches, in the order PyTorch's
+/// `DataLoader(batch_size, drop_last)` would: each epoch's order is cut into consecutive
+/// batches; the last batch of an epoch is shorter when `batch_size` does not divide `n`,
+/// unless `drop_last` is set.
+///
+/// The cursor holds only the current epoch's order; its batches are a pure function of
+/// `(seed, epoch, position)`, so [`MinibatchCursor::seek`] can jump to any batch.
+///
+/// # Examples
+/// ```
+/// use gdlab_core::sampler::{MinibatchCursor, Replacement, Sampler};
+/// use gdlab_core::seed::Seed;
+/// let s = Sampler::new(5, Replacement::Fixed, Seed(0)).unwrap();
+/// let mut c = MinibatchCursor::new(s, 2, false).unwrap();
+/// assert_eq!(c.next_batch(), &[0, 1]);
+/// assert_eq!(c.next_batch(), &[2, 3]);
+/// assert_eq!(c.next_batch(), &[4]); // end of epoch 0
+/// assert_eq!(c.next_batch(), &[0, 1]);
+/// assert_eq!(c.epoch(), 1);
+/// ```
+#[derive(Clone, Debug)]
+pub struct MinibatchCursor {
+    sampler: Sampler,
+    batch_size: usize,
+    drop_last: bool,
+    epoch: u64,
+    order: Vec<usize>,
+    pos: usize,
+    loaded: Option<u64>,
+}
+
+impl MinibatchCursor {
+    /// A cursor at the start of epoch 0.
+    ///
+    /// # Errors
+    /// [`ConfigError::OutOfRangeInt`] when `batch_size` is 0, or exceeds `n` with
+    /// `drop_last` (no batch would ever be produced).
+    pub fn new(sampler: Sampler, batch_size: usize, drop_last: bool) -> Result<Self, ConfigError> {
+        if batch_size == 0 || (drop_last && batch_size > sampler.n()) {
+            return Err(ConfigError::OutOfRangeInt {
+                field: "batch_size",
+                value: batch_size as i128,
+                allowed: "[1, n] (any size ≥ 1 without drop_last)",
+            });
+        }
+        Ok(MinibatchCursor {
+            sampler,
+            batch_size,
+            drop_last,
+            epoch: 0,
+            order: Vec::with_capacity(sampler.n()),
+            pos: 0,
+            loaded: None,
+        })
+    }
+
+    /// Batches per epoch.
+    #[must_use]
+    pub fn batches_per_epoch(&self) -> usize {
+        let n = self.sampler.n();
+        if self.drop_last {
+            n / self.batch_size
+        } else {
+            n.div_ceil(self.batch_size)
+        }
+    }
+
+    /// The epoch the next batch belongs to.
+    #[must_use]
+    pub fn epoch(&self) -> u64 {
+        self.epoch
+    }
+
+    /// Moves to batch `index` (0-based, counted over all epochs).
+    pub fn seek(&mut self, index: u64) {
+        let per = self.batches_per_epoch() as u64;
+        self.epoch = index / per;
+        self.pos = (index % per) as usize;
+    }
+
+    /// The next batch of indices; advances to the next epoch after the last one.
+    pub fn next_batch(&mut self) -> &[usize] {
+        if self.pos >= self.batches_per_epoch() {
+            self.epoch += 1;
+            self.pos = 0;
+        }
+        if self.loaded != Some(self.epoch) {
+            self.sampler.epoch_order(self.epoch, &mut self.order);
+            self.loaded = Some(self.epoch);
+        }
+        let n = self.order.len();
+        let start = self.pos * self.batch_size;
+        self.pos += 1;
+        &self.order[start..(start + self.batch_size).min(n)]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,6 +273,35 @@ mod tests {
         assert_eq!(once.order(0), once.order(5));
         let rr = Sampler::new(20, Replacement::Without, Seed(9)).unwrap();
         assert_ne!(rr.order(0), rr.order(1));
+    }
+
+    #[test]
+    fn cursor_covers_each_epoch_once_and_seeks() {
+        let s = Sampler::new(10, Replacement::Without, Seed(5)).unwrap();
+        let mut c = MinibatchCursor::new(s, 3, false).unwrap();
+        assert_eq!(c.batches_per_epoch(), 4);
+        let mut seen: Vec<usize> = (0..4).flat_map(|_| c.next_batch().to_vec()).collect();
+        assert_eq!(seen, s.order(0));
+        seen.sort_unstable();
+        assert_eq!(seen, (0..10).collect::<Vec<_>>());
+        let b6 = {
+            let _ = c.next_batch();
+            let _ = c.next_batch();
+            c.next_batch().to_vec()
+        };
+        let mut d = MinibatchCursor::new(s, 3, false).unwrap();
+        d.seek(6);
+        assert_eq!(d.next_batch(), &b6[..]);
+        let mut dl = MinibatchCursor::new(s, 3, true).unwrap();
+        assert_eq!(dl.batches_per_epoch(), 3);
+        for _ in 0..3 {
+            assert_eq!(dl.next_batch().len(), 3);
+        }
+        assert_eq!(dl.epoch(), 0);
+        let _ = dl.next_batch();
+        assert_eq!(dl.epoch(), 1);
+        assert!(MinibatchCursor::new(s, 0, false).is_err());
+        assert!(MinibatchCursor::new(s, 11, true).is_err());
     }
 
     #[test]

@@ -52,3 +52,19 @@ pub use spec::OptimizerSpec;
 #[cfg(doctest)]
 #[doc = include_str!("../../../README.md")]
 pub struct ReadmeDoctests;
+
+#[cfg(test)]
+mod send_sync {
+    fn check<T: Send + Sync + std::fmt::Debug>() {}
+
+    #[test]
+    fn public_types_are_send_sync_debug() {
+        check::<crate::alias::Sgd>();
+        check::<crate::alias::Adam>();
+        check::<crate::alias::AdamW>();
+        check::<crate::OptimizerSpec>();
+        check::<crate::SpecError>();
+        check::<crate::transform::ScaleByMomentumState<f32>>();
+        check::<crate::transform::ScaleByAdamState<f64>>();
+    }
+}

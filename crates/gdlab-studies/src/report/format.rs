@@ -2,6 +2,7 @@
 //! CSV and file-name rules.
 
 use crate::error::ReportError;
+use crate::verdict::Cmp;
 
 /// Formats `x` for people with `sig` significant digits: fixed notation for
 /// `1e-4 <= |x| < 1e6`, scientific otherwise, trailing zeros trimmed (`0.5`, `1.25e-7`,
@@ -83,6 +84,38 @@ pub(crate) fn fmt_data(x: f64) -> String {
     } else {
         format!("{x:e}")
     }
+}
+
+/// The comparison as people read it: `≤`, `<`, `≥`, `>` (files keep [`Cmp::symbol`]).
+pub(crate) fn cmp_glyph(cmp: Cmp) -> &'static str {
+    match cmp {
+        Cmp::Le => "≤",
+        Cmp::Lt => "<",
+        Cmp::Ge => "≥",
+        Cmp::Gt => ">",
+    }
+}
+
+/// Whether a table cell is a number: after trimming, removing Markdown emphasis or code
+/// marks around it, a leading `≈`/`~`, a trailing `%`, and reading `−` as `-`, it parses
+/// as an `f64` (which includes `NaN` and `inf`).
+pub(crate) fn is_numeric_cell(cell: &str) -> bool {
+    let s = cell
+        .trim()
+        .trim_matches(|c| c == '*' || c == '`' || c == '_');
+    let s = s.trim_start_matches(['≈', '~']).trim();
+    let s = s.strip_suffix('%').unwrap_or(s).trim_end();
+    !s.is_empty() && s.replace('−', "-").parse::<f64>().is_ok()
+}
+
+/// Whether a table cell is empty or a placeholder for a missing value (`—`, `–`, `-`,
+/// `n/a`, `none`), which does not decide a column's alignment.
+pub(crate) fn is_blank_cell(cell: &str) -> bool {
+    let s = cell.trim().trim_matches(|c| c == '*' || c == '_');
+    matches!(
+        s.to_ascii_lowercase().as_str(),
+        "" | "—" | "–" | "-" | "n/a" | "na" | "none" | "…"
+    )
 }
 
 /// Escapes text for HTML element content and attribute values.
@@ -212,6 +245,50 @@ mod tests {
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_field("plain"), "plain");
+    }
+
+    #[test]
+    fn numeric_cells() {
+        for yes in [
+            "0",
+            "-2.5e-9",
+            "1.23457e6",
+            " 3 ",
+            "−19",
+            "**0.5**",
+            "`1e-12`",
+            "12%",
+            "≈ 0.3",
+            "NaN",
+            "inf",
+            "+4",
+        ] {
+            assert!(is_numeric_cell(yes), "{yes}");
+        }
+        for no in [
+            "",
+            "gd",
+            "19/16 = 1.1875",
+            "1, 2",
+            "n = 5",
+            "0.5 s",
+            "—",
+            "none",
+        ] {
+            assert!(!is_numeric_cell(no), "{no}");
+        }
+        for blank in ["", " ", "—", "-", "n/a", "None", "*none*"] {
+            assert!(is_blank_cell(blank), "{blank}");
+        }
+        assert!(!is_blank_cell("0"));
+    }
+
+    #[test]
+    fn comparison_glyphs() {
+        assert_eq!(cmp_glyph(Cmp::Le), "≤");
+        assert_eq!(cmp_glyph(Cmp::Lt), "<");
+        assert_eq!(cmp_glyph(Cmp::Ge), "≥");
+        assert_eq!(cmp_glyph(Cmp::Gt), ">");
     }
 
     #[test]

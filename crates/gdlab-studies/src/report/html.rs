@@ -3,7 +3,7 @@
 
 use pulldown_cmark::{html::push_html, Options, Parser};
 
-use super::format::html_escape;
+use super::format::{cmp_glyph, html_escape};
 use super::{
     block_markdown, check_numbers, fmt_num, run_line, verdict_counts, Block, Report, RunMeta,
     CHECK_KINDS_MD,
@@ -27,8 +27,14 @@ a { color: var(--val); }
 table { border-collapse: collapse; margin: 1rem 0; width: 100%; font-size: .95rem; }
 th, td { border: 1px solid var(--line); padding: .35rem .6rem; vertical-align: top; }
 th { background: #f6f8fa; text-align: left; }
+th.num { text-align: right; }
+th.cmp { text-align: center; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td[style*="right"] { font-variant-numeric: tabular-nums; }
 td.cmp { text-align: center; white-space: nowrap; }
+td.pass { white-space: nowrap; }
+.table-wrap { overflow-x: auto; margin: 1rem 0; }
+.table-wrap > table { margin: 0; }
 dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; margin: .5rem 0; }
 dl.meta dt { font-weight: 600; color: var(--muted); }
 dl.meta dd { margin: 0; }
@@ -66,6 +72,15 @@ pub(crate) fn markdown_to_html(md: &str) -> String {
     let mut out = String::new();
     push_html(&mut out, Parser::new_ext(md, Options::ENABLE_TABLES));
     out
+}
+
+/// Opens a table wrapper that scrolls sideways when the table is wider than the page.
+pub(crate) const TABLE_WRAP_OPEN: &str = "<div class=\"table-wrap\" style=\"overflow-x:auto\">";
+
+/// Wraps every `<table>…</table>` of rendered HTML in a [`TABLE_WRAP_OPEN`] `<div>`.
+pub(crate) fn wrap_tables(html: &str) -> String {
+    html.replace("<table>", &format!("{TABLE_WRAP_OPEN}<table>"))
+        .replace("</table>", "</table></div>")
 }
 
 /// `<!DOCTYPE html>…<body><main>` with the page title; close with [`page_end`].
@@ -108,9 +123,8 @@ pub(super) fn render_page(report: &Report, meta: &RunMeta, verdict: &Verdict) ->
     // Header: title, verdict, run facts.
     h.push_str(&format!("<h1>{}</h1>\n", html_escape(&report.title)));
     h.push_str(&format!(
-        "<p class=\"verdict\">{} <strong>Verdict: {}</strong> — {}</p>\n",
+        "<p class=\"verdict\">{} {}</p>\n",
         badge(verdict.label()),
-        verdict.label(),
         html_escape(&verdict_counts(verdict))
     ));
     h.push_str("<dl class=\"meta\">\n");
@@ -128,11 +142,17 @@ pub(super) fn render_page(report: &Report, meta: &RunMeta, verdict: &Verdict) ->
     ));
     h.push_str("</dl>\n");
 
+    // The study's introduction, before the checks.
+    for text in &report.intro {
+        h.push_str(&wrap_tables(&markdown_to_html(text)));
+    }
+
     // Checks, validation and claim marked apart.
     h.push_str("<h2>Checks</h2>\n");
     h.push_str(&markdown_to_html(CHECK_KINDS_MD).replacen("<p>", "<p class=\"legend\">", 1));
+    h.push_str(TABLE_WRAP_OPEN);
     h.push_str("<table class=\"checks\">\n<thead><tr><th>claim</th><th>kind</th>\
-                <th>observed</th><th>cmp</th><th>threshold</th><th>pass</th></tr></thead>\n<tbody>\n");
+                <th class=\"num\">observed</th><th class=\"cmp\">cmp</th><th class=\"num\">threshold</th><th>pass</th></tr></thead>\n<tbody>\n");
     for c in &verdict.checks {
         let kind = match c.kind {
             CheckKind::Validation => "validation",
@@ -147,22 +167,24 @@ pub(super) fn render_page(report: &Report, meta: &RunMeta, verdict: &Verdict) ->
         };
         h.push_str(&format!(
             "<tr class=\"{kind}{failed}\"><td>{}</td><td><span class=\"kind {kind}\">{kind}</span></td>\
-             <td class=\"num\">{}</td><td class=\"cmp\"><code>{}</code></td><td class=\"num\">{}</td>\
-             <td>{pass}</td></tr>\n",
+             <td class=\"num\">{}</td><td class=\"cmp\">{}</td><td class=\"num\">{}</td>\
+             <td class=\"pass\">{pass}</td></tr>\n",
             html_escape(&c.claim),
             html_escape(&observed),
-            html_escape(c.cmp.symbol()),
+            html_escape(cmp_glyph(c.cmp)),
             html_escape(&threshold),
         ));
     }
-    h.push_str("</tbody>\n</table>\n");
+    h.push_str("</tbody>\n</table></div>\n");
 
     // Body blocks in order.
     for block in &report.blocks {
         match block {
             Block::Note(text) => {
                 h.push_str("<aside class=\"note\">\n");
-                h.push_str(&markdown_to_html(&format!("**Note:** {text}")));
+                h.push_str(&wrap_tables(&markdown_to_html(&format!(
+                    "**Note:** {text}"
+                ))));
                 h.push_str("</aside>\n");
             }
             Block::Plot {
@@ -180,7 +202,7 @@ pub(super) fn render_page(report: &Report, meta: &RunMeta, verdict: &Verdict) ->
                     html_escape(name)
                 ));
             }
-            other => h.push_str(&markdown_to_html(&block_markdown(other))),
+            other => h.push_str(&wrap_tables(&markdown_to_html(&block_markdown(other)))),
         }
     }
 
@@ -188,8 +210,11 @@ pub(super) fn render_page(report: &Report, meta: &RunMeta, verdict: &Verdict) ->
     if !report.metrics.is_empty() {
         h.push_str(
             "<h2>Recorded numbers</h2>\n<p class=\"legend\">6 significant digits; full \
-                    precision in <a href=\"metrics.json\">metrics.json</a>.</p>\n\
-                    <table>\n<thead><tr><th>name</th><th>value</th></tr></thead>\n<tbody>\n",
+                    precision in <a href=\"metrics.json\">metrics.json</a>.</p>\n",
+        );
+        h.push_str(TABLE_WRAP_OPEN);
+        h.push_str(
+            "<table>\n<thead><tr><th>name</th><th class=\"num\">value</th></tr></thead>\n<tbody>\n",
         );
         for (name, value) in &report.metrics {
             let shown = match value.as_f64() {
@@ -201,7 +226,7 @@ pub(super) fn render_page(report: &Report, meta: &RunMeta, verdict: &Verdict) ->
                 html_escape(name)
             ));
         }
-        h.push_str("</tbody>\n</table>\n");
+        h.push_str("</tbody>\n</table></div>\n");
     }
     h.push_str("<footer>Files: <a href=\"metrics.json\">metrics.json</a>");
     for (file, _) in &report.files {

@@ -5,7 +5,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::format::{fmt_sig, html_escape};
-use super::html::{badge, markdown_to_html, page_end, page_start};
+use super::html::{badge, markdown_to_html, page_end, page_start, TABLE_WRAP_OPEN};
 use super::{prepare_dir, run_line, RunMeta};
 use crate::error::ReportError;
 use crate::verdict::Verdict;
@@ -186,9 +186,10 @@ fn index_html(entries: &[IndexEntry], meta: &RunMeta) -> String {
             .trim_start_matches("<p>")
             .trim_end_matches("</p>")
     ));
+    h.push_str(TABLE_WRAP_OPEN);
     h.push_str(
         "<table>\n<thead><tr><th>study</th><th>title</th><th>paper</th><th>verdict</th>\
-         <th>checks passed</th><th>elapsed (s)</th><th>error</th></tr></thead>\n<tbody>\n",
+         <th class=\"num\">checks passed</th><th class=\"num\">elapsed (s)</th><th>error</th></tr></thead>\n<tbody>\n",
     );
     for e in entries {
         let id = if e.report_href.is_empty() {
@@ -216,7 +217,7 @@ fn index_html(entries: &[IndexEntry], meta: &RunMeta) -> String {
             html_escape(e.error.as_deref().unwrap_or("")),
         ));
     }
-    h.push_str("</tbody>\n</table>\n");
+    h.push_str("</tbody>\n</table></div>\n");
     h.push_str(&format!(
         "<footer>Machine-readable: <a href=\"summary.json\">summary.json</a>. Written by gdlab {}.</footer>\n",
         html_escape(&meta.version)

@@ -6,8 +6,8 @@
 //!
 //! | file | content |
 //! |---|---|
-//! | `report.md` | title, paper, run (mode, seed), the verdict line `**Verdict: PASS**` with counts, the checks table (every threshold next to its observed number), then the blocks in order |
-//! | `report.html` | the same as one self-contained page: inline CSS, SVGs inlined, a green PASS / red FAIL badge, validation and claim checks marked apart |
+//! | `report.md` | title, paper, run (mode, seed), the verdict line `**Verdict: PASS**` with counts, the introduction ([`Report::intro`]), the checks table (every threshold next to its observed number), then the blocks in order |
+//! | `report.html` | the same as one self-contained page: inline CSS, SVGs inlined, a green PASS / red FAIL badge with the counts, validation and claim checks marked apart, tables scrolling sideways on narrow screens |
 //! | `NAME.svg`, `NAME.csv` | each line plot and the data behind it (`series,x,y`) |
 //! | `NAME.csv` | each CSV table added with [`Report::csv`] |
 //! | `metrics.json` | the machine-readable result, schema below |
@@ -43,7 +43,9 @@
 //!
 //! Number formatting for people: [`fmt_num`] (6 significant digits); in the checks table
 //! an observed value and its threshold get more digits until they print differently
-//! (when they differ). CSV numbers are shortest round-trip decimals: parsing them gives
+//! (when they differ), and the comparison prints as `≤`, `<`, `≥`, `>` (`metrics.json`
+//! keeps `<=`, `<`, `>=`, `>`). Table columns whose cells are numbers are right-aligned
+//! ([`Report::table`]). CSV numbers are shortest round-trip decimals: parsing them gives
 //! back the exact `f64`.
 
 mod format;
@@ -58,9 +60,12 @@ use serde::Serialize;
 use serde_json::Value;
 
 pub use self::format::fmt_num;
-use self::format::{check_file_name, csv_document, fmt_data, fmt_pair, fmt_sig, md_cell};
+use self::format::{
+    check_file_name, cmp_glyph, csv_document, fmt_data, fmt_pair, fmt_sig, is_blank_cell,
+    is_numeric_cell, md_cell,
+};
 pub use self::index::{write_index, IndexEntry};
-pub use self::plot::{LinePlot, Series};
+pub use self::plot::{LegendPosition, LinePlot, Series, SeriesStyle};
 use crate::error::ReportError;
 use crate::verdict::{CheckKind, Verdict};
 
@@ -88,6 +93,29 @@ pub struct Written {
     pub files: Vec<PathBuf>,
 }
 
+/// How a table column is aligned.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Align {
+    /// Flush left (text).
+    #[default]
+    Left,
+    /// Centred.
+    Center,
+    /// Flush right (numbers).
+    Right,
+}
+
+impl Align {
+    /// The Markdown delimiter cell: `---`, `:---:`, `---:`.
+    fn md_delimiter(self) -> &'static str {
+        match self {
+            Align::Left => "---",
+            Align::Center => ":---:",
+            Align::Right => "---:",
+        }
+    }
+}
+
 /// One piece of the report body, in the order the study added it.
 #[derive(Clone, Debug)]
 enum Block {
@@ -97,6 +125,7 @@ enum Block {
     Table {
         caption: String,
         headers: Vec<String>,
+        align: Vec<Align>,
         rows: Vec<Vec<String>>,
     },
     Plot {
@@ -149,6 +178,8 @@ pub struct Report {
     study_id: String,
     title: String,
     paper: String,
+    /// Markdown paragraphs shown before the checks table.
+    intro: Vec<String>,
     blocks: Vec<Block>,
     /// Metrics in insertion order (written sorted by key).
     metrics: Vec<(String, Value)>,
@@ -164,6 +195,7 @@ impl Report {
             study_id: study_id.to_string(),
             title: title.to_string(),
             paper: paper.to_string(),
+            intro: Vec::new(),
             blocks: Vec::new(),
             metrics: Vec::new(),
             files: Vec::new(),
@@ -188,6 +220,13 @@ impl Report {
         &self.paper
     }
 
+    /// Adds Markdown to the introduction, shown right after the header and verdict line
+    /// and before the checks table: the study's opening paragraph (what is claimed, what
+    /// is computed). Each call adds a paragraph.
+    pub fn intro(&mut self, markdown: &str) {
+        self.intro.push(markdown.to_string());
+    }
+
     /// Adds a section heading (`## text` in Markdown).
     pub fn heading(&mut self, text: &str) {
         self.blocks.push(Block::Heading(text.to_string()));
@@ -206,6 +245,11 @@ impl Report {
 
     /// Adds a table; cells are Markdown (format numbers with [`fmt_num`]).
     ///
+    /// A column is right-aligned when its cells are numbers (`1.5e-9`, `−2`, `**0.3**`,
+    /// `12%`, `NaN`), ignoring blank cells and placeholders (`—`, `-`, `n/a`, `none`) as
+    /// long as one cell is a number; other columns are left-aligned. Use
+    /// [`Report::table_aligned`] to choose.
+    ///
     /// # Errors
     /// [`ReportError::Shape`] if a row's length differs from the number of headers, or
     /// there are no headers.
@@ -215,30 +259,63 @@ impl Report {
         headers: &[&str],
         rows: Vec<Vec<String>>,
     ) -> Result<(), ReportError> {
-        if headers.is_empty() {
+        check_table_shape(caption, headers, &rows)?;
+        let align = (0..headers.len())
+            .map(|j| {
+                let cells = rows.iter().map(|r| r[j].as_str());
+                let numeric = cells.clone().any(is_numeric_cell)
+                    && cells
+                        .clone()
+                        .all(|c| is_numeric_cell(c) || is_blank_cell(c));
+                if numeric {
+                    Align::Right
+                } else {
+                    Align::Left
+                }
+            })
+            .collect();
+        self.push_table(caption, headers, align, rows);
+        Ok(())
+    }
+
+    /// Adds a table with the given column alignment (see [`Report::table`]).
+    ///
+    /// # Errors
+    /// [`ReportError::Shape`] if a row's length, or the length of `align`, differs from
+    /// the number of headers, or there are no headers.
+    pub fn table_aligned(
+        &mut self,
+        caption: &str,
+        headers: &[&str],
+        align: &[Align],
+        rows: Vec<Vec<String>>,
+    ) -> Result<(), ReportError> {
+        check_table_shape(caption, headers, &rows)?;
+        if align.len() != headers.len() {
             return Err(ReportError::Shape {
                 name: format!("table `{caption}`"),
-                what: "number of headers (at least)".into(),
-                expected: 1,
-                got: 0,
+                what: "number of column alignments".into(),
+                expected: headers.len(),
+                got: align.len(),
             });
         }
-        for (i, row) in rows.iter().enumerate() {
-            if row.len() != headers.len() {
-                return Err(ReportError::Shape {
-                    name: format!("table `{caption}`"),
-                    what: format!("row {i} length"),
-                    expected: headers.len(),
-                    got: row.len(),
-                });
-            }
-        }
+        self.push_table(caption, headers, align.to_vec(), rows);
+        Ok(())
+    }
+
+    fn push_table(
+        &mut self,
+        caption: &str,
+        headers: &[&str],
+        align: Vec<Align>,
+        rows: Vec<Vec<String>>,
+    ) {
         self.blocks.push(Block::Table {
             caption: caption.to_string(),
             headers: headers.iter().map(|h| (*h).to_string()).collect(),
+            align,
             rows,
         });
-        Ok(())
     }
 
     /// Records a named number in `metrics.json` and in the report's "Recorded numbers".
@@ -494,6 +571,9 @@ impl Report {
             verdict.label(),
             verdict_counts(verdict)
         ));
+        for text in &self.intro {
+            md.push_str(&format!("{}\n\n", text.trim_end()));
+        }
         md.push_str("## Checks\n\n");
         md.push_str(CHECK_KINDS_MD);
         md.push_str("\n\n| claim | kind | observed | cmp | threshold | pass |\n");
@@ -501,11 +581,11 @@ impl Report {
         for c in &verdict.checks {
             let (observed, threshold) = check_numbers(c);
             md.push_str(&format!(
-                "| {} | {} | {} | `{}` | {} | {} |\n",
+                "| {} | {} | {} | {} | {} | {} |\n",
                 md_cell(&c.claim),
                 c.kind,
                 observed,
-                c.cmp.symbol(),
+                cmp_glyph(c.cmp),
                 threshold,
                 if c.pass { "✅ pass" } else { "❌ **FAIL**" },
             ));
@@ -612,6 +692,7 @@ fn block_markdown(block: &Block) -> String {
         Block::Table {
             caption,
             headers,
+            align,
             rows,
         } => {
             let mut md = String::new();
@@ -620,7 +701,8 @@ fn block_markdown(block: &Block) -> String {
             }
             let cells = |r: &[String]| r.iter().map(|c| md_cell(c)).collect::<Vec<_>>().join(" | ");
             md.push_str(&format!("| {} |\n", cells(headers)));
-            md.push_str(&format!("|{}\n", "---|".repeat(headers.len())));
+            let delimiters: Vec<&str> = align.iter().map(|a| a.md_delimiter()).collect();
+            md.push_str(&format!("|{}|\n", delimiters.join("|")));
             for row in rows {
                 md.push_str(&format!("| {} |\n", cells(row)));
             }
@@ -642,6 +724,33 @@ fn block_markdown(block: &Block) -> String {
             md
         }
     }
+}
+
+/// A table needs headers, and every row as many cells as there are headers.
+fn check_table_shape(
+    caption: &str,
+    headers: &[&str],
+    rows: &[Vec<String>],
+) -> Result<(), ReportError> {
+    if headers.is_empty() {
+        return Err(ReportError::Shape {
+            name: format!("table `{caption}`"),
+            what: "number of headers (at least)".into(),
+            expected: 1,
+            got: 0,
+        });
+    }
+    for (i, row) in rows.iter().enumerate() {
+        if row.len() != headers.len() {
+            return Err(ReportError::Shape {
+                name: format!("table `{caption}`"),
+                what: format!("row {i} length"),
+                expected: headers.len(),
+                got: row.len(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Creates `dir` if needed; refuses an existing path that is not a directory.
@@ -802,10 +911,12 @@ pub(crate) mod tests {
         );
         assert!(md.contains("| claim | kind | observed | cmp | threshold | pass |"));
         // every threshold next to its observed value, with enough digits to tell them apart
-        assert!(md.contains("| gradient matches finite differences | validation | 3.2e-11 | `<=` | 1e-8 | ✅ pass |"));
+        assert!(md.contains(
+            "| gradient matches finite differences | validation | 3.2e-11 | ≤ | 1e-8 | ✅ pass |"
+        ));
         assert!(
             md.contains(
-                "| final loss \\| below 0.01 | claim | 0.0099999999 | `<` | 0.01 | ✅ pass |"
+                "| final loss \\| below 0.01 | claim | 0.0099999999 | < | 0.01 | ✅ pass |"
             ),
             "{md}"
         );
@@ -872,8 +983,9 @@ pub(crate) mod tests {
         assert_eq!(back, v.checks);
         // and the reports say "non-finite" rather than printing f64::MAX
         let md = read(&dir, "report.md");
-        assert!(md
-            .contains("| diverges never | claim | non-finite (NaN/±∞) | `<=` | 1 | ❌ **FAIL** |"));
+        assert!(
+            md.contains("| diverges never | claim | non-finite (NaN/±∞) | ≤ | 1 | ❌ **FAIL** |")
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -962,8 +1074,34 @@ pub(crate) mod tests {
         assert!(!html.contains("<?xml"));
         assert!(!html.contains("<img"), "plots are inlined, not referenced");
         assert!(!html.contains("<script"));
-        assert!(html.contains("<span class=\"badge pass\">PASS</span>"));
-        assert!(html.contains("<strong>Verdict: PASS</strong>"));
+        // the verdict: a badge and the counts, PASS printed once
+        assert!(html.contains(
+            "<p class=\"verdict\"><span class=\"badge pass\">PASS</span> 2 of 2 checks passed"
+        ));
+        assert_eq!(html.matches(">PASS<").count(), 1);
+        assert!(!html.contains("Verdict: PASS"));
+        // comparisons as glyphs, the pass column unbroken
+        assert!(html.contains("<td class=\"cmp\">≤</td>"));
+        assert!(html.contains("<td class=\"cmp\">&lt;</td>"));
+        assert!(html.contains("<td class=\"pass\"><span class=\"ok\">✔ pass</span></td>"));
+        assert!(html.contains("td.pass { white-space: nowrap; }"));
+        // every table scrolls sideways inside its wrapper
+        assert_eq!(
+            html.matches("<table").count(),
+            3,
+            "checks, final losses, numbers"
+        );
+        assert_eq!(
+            html.matches("<div class=\"table-wrap\" style=\"overflow-x:auto\"><table")
+                .count(),
+            3
+        );
+        assert_eq!(html.matches("</table></div>").count(), 3);
+        // numeric columns of Markdown tables are right-aligned
+        assert!(
+            html.contains("<td style=\"text-align: right\">0.001</td>"),
+            "{html}"
+        );
         assert!(html.contains("<span class=\"kind validation\">validation</span>"));
         assert!(html.contains("<span class=\"kind claim\">claim</span>"));
         assert!(html.contains("<h1>A demo &lt;study&gt;</h1>"));
@@ -983,6 +1121,71 @@ pub(crate) mod tests {
         for d in [dir, dir2] {
             std::fs::remove_dir_all(d).unwrap();
         }
+    }
+
+    #[test]
+    fn intro_comes_before_the_checks() {
+        let mut r = full_report();
+        r.intro("Recht and Ré *conjectured* that RR is never worse.");
+        r.intro("We recompute the counterexample.");
+        let dir = temp_dir("intro");
+        r.finish(&dir, &meta(), &verdict()).unwrap();
+        let md = read(&dir, "report.md");
+        let pos = |s: &str| md.find(s).unwrap();
+        assert!(pos("**Verdict: PASS**") < pos("Recht and Ré *conjectured*"));
+        assert!(pos("Recht and Ré") < pos("We recompute"));
+        assert!(pos("We recompute") < pos("## Checks"));
+        let html = read(&dir, "report.html");
+        let pos = |s: &str| html.find(s).unwrap();
+        assert!(pos("class=\"verdict\"") < pos("<p>Recht and Ré <em>conjectured</em>"));
+        assert!(pos("</dl>") < pos("<p>Recht and Ré"));
+        assert!(pos("We recompute") < pos("<h2>Checks</h2>"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn numeric_columns_are_right_aligned() {
+        let mut r = Report::new("s", "t", "p");
+        r.table(
+            "mixed",
+            &["method", "loss", "first crossing", "exact"],
+            vec![
+                vec![
+                    "gd".into(),
+                    fmt_num(1e-9),
+                    "none".into(),
+                    "19/16 = 1.1875".into(),
+                ],
+                vec!["sgd".into(), "−2".into(), fmt_num(0.98), "1".into()],
+            ],
+        )
+        .unwrap();
+        r.table_aligned(
+            "explicit",
+            &["a", "b", "c"],
+            &[Align::Center, Align::Left, Align::Right],
+            vec![vec!["x".into(), "1".into(), "y".into()]],
+        )
+        .unwrap();
+        assert!(matches!(
+            r.table_aligned("bad", &["a", "b"], &[Align::Left], vec![]),
+            Err(ReportError::Shape {
+                expected: 2,
+                got: 1,
+                ..
+            })
+        ));
+        assert!(matches!(
+            r.table_aligned("bad", &["a"], &[Align::Left], vec![vec![]]),
+            Err(ReportError::Shape { .. })
+        ));
+        let md: String = r.blocks.iter().map(block_markdown).collect();
+        assert!(md.contains("| method | loss | first crossing | exact |\n|---|---:|---:|---|\n"));
+        assert!(md.contains("| a | b | c |\n|:---:|---|---:|\n"));
+        let html = html::markdown_to_html(&md);
+        assert!(html.contains("<th style=\"text-align: right\">loss</th>"));
+        assert!(html.contains("<td style=\"text-align: right\">1e-9</td>"));
+        assert!(html.contains("<td>gd</td>"));
     }
 
     #[test]

@@ -317,3 +317,32 @@ fn sampling_amgm() {
     assert_clean_error(&gdlab(&["sampling", "amgm", "--n", "1"], &d), "1");
     assert_clean_error(&gdlab(&["sampling", "amgm", "--n", "40"], &d), "40");
 }
+
+#[test]
+fn threads_do_not_change_the_numbers() {
+    let d = scratch("threads");
+    let metrics = |threads: &str| {
+        let out = format!("out-{threads}");
+        let o = gdlab(
+            &[
+                "study",
+                "run",
+                "all",
+                "--quiet",
+                "--threads",
+                threads,
+                "--out",
+                &out,
+            ],
+            &d,
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        let mut v: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(d.join(&out).join("random-reshuffling/metrics.json")).unwrap(),
+        )
+        .unwrap();
+        v["elapsed_s"] = serde_json::Value::Null;
+        serde_json::to_string(&v).unwrap()
+    };
+    assert_eq!(metrics("1"), metrics("4"));
+}

@@ -265,6 +265,22 @@ pub fn ones_split(m: &Matrix) -> Result<OnesSplit> {
     })
 }
 
+/// Reference values of spec §2.1 for [`counterexample_family`]: `(n, ‖E_RR‖, eigenvalue of
+/// E_RR on 1⊥)`, printed to 6 decimals there ([verified-numerically] by the spec's authors
+/// with a subset DP; rows `n ≠ 5` are the spec's family, not the paper's). `‖E_WR‖ = 1` for
+/// every `n`.
+pub const REFERENCE_FAMILY_TABLE: [(usize, f64, f64); 9] = [
+    (4, 0.888889, 0.370370),
+    (5, 1.187500, 0.453125),
+    (6, 1.408000, 0.518400),
+    (7, 1.560185, 0.573302),
+    (8, 1.652645, 0.621051),
+    (9, 1.693115, 0.663361),
+    (10, 1.688631, 0.701263),
+    (11, 1.645610, 0.735439),
+    (12, 1.569906, 0.766372),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,23 +288,9 @@ mod tests {
     use gdlab_core::assert_close;
     use gdlab_core::linalg::{max_abs_diff, sym_eigenvalues};
 
-    /// Spec §2.1 table: (n, ‖E_RR‖, eigenvalue on 1⊥), printed to 6 decimals there
-    /// ([verified-numerically] with a subset DP), so compared to 1e-6 absolute.
-    const SPEC_TABLE: [(usize, f64, f64); 9] = [
-        (4, 0.888889, 0.370370),
-        (5, 1.187500, 0.453125),
-        (6, 1.408000, 0.518400),
-        (7, 1.560185, 0.573302),
-        (8, 1.652645, 0.621051),
-        (9, 1.693115, 0.663361),
-        (10, 1.688631, 0.701263),
-        (11, 1.645610, 0.735439),
-        (12, 1.569906, 0.766372),
-    ];
-
     #[test]
     fn spec_table_n4_to_n12() {
-        for (n, rr, perp) in SPEC_TABLE {
+        for (n, rr, perp) in REFERENCE_FAMILY_TABLE {
             let a = counterexample_family(n).unwrap();
             let norms = epoch_norms(&a).unwrap();
             assert_close!(norms.wr, 1.0, abs = 1e-12);

@@ -4,6 +4,7 @@ use gdlab_core::linalg::{identity, max_abs_diff, sym_eigenvalues, Matrix};
 use gdlab_core::sampler::Replacement;
 use gdlab_sampling::amgm::{
     counterexample_family, learning_task_steps, ones_split, shift_by_identity,
+    REFERENCE_FAMILY_TABLE,
 };
 use gdlab_sampling::averaged_sgd::{
     expected_iterate, expected_moments, run_averaged_sgd, AveragedOutcome, AveragedSgdConfig,
@@ -61,20 +62,6 @@ const SMALL_STEP_SLACK: f64 = 1e-12;
 const SMALL_STEPS: usize = 50;
 /// Item 8: identity shifts reported.
 const SHIFTS: [f64; 2] = [0.001, 0.3];
-
-/// Spec §2.1 table: (n, ‖E_RR‖, eigenvalue on 1⊥), verified numerically by the spec's
-/// authors (n ≠ 5 rows are the spec's family, not the paper's).
-const FAMILY_TABLE: [(usize, f64, f64); 9] = [
-    (4, 0.888889, 0.370370),
-    (5, 1.1875, 0.453125),
-    (6, 1.408000, 0.518400),
-    (7, 1.560185, 0.573302),
-    (8, 1.652645, 0.621051),
-    (9, 1.693115, 0.663361),
-    (10, 1.688631, 0.701263),
-    (11, 1.645610, 0.735439),
-    (12, 1.569906, 0.766372),
-];
 
 fn max_over<I: IntoIterator<Item = f64>>(xs: I) -> f64 {
     xs.into_iter().fold(f64::NEG_INFINITY, f64::max)
@@ -248,7 +235,7 @@ fn family(cfg: &Config, v: &mut Verdict, report: &mut Report) -> Result<(), Stud
         rr_norms.push(norms.rr);
         wr_norms.push(norms.wr);
         complement.push(split.on_complement);
-        let spec = FAMILY_TABLE.iter().find(|r| r.0 == n);
+        let spec = REFERENCE_FAMILY_TABLE.iter().find(|r| r.0 == n);
         rows.push(vec![
             n.to_string(),
             fmt_num(norms.rr),
@@ -267,7 +254,7 @@ fn family(cfg: &Config, v: &mut Verdict, report: &mut Report) -> Result<(), Stud
             .iter()
             .zip(rr_norms.iter().zip(&complement))
             .filter_map(|(n, (rr, c))| {
-                FAMILY_TABLE
+                REFERENCE_FAMILY_TABLE
                     .iter()
                     .find(|r| r.0 == *n)
                     .map(|r| (rr - r.1).abs().max((c - r.2).abs()))

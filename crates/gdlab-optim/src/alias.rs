@@ -9,9 +9,10 @@ use gdlab_core::schedule::{Constant, Schedule};
 use gdlab_core::transform::Chain;
 use gdlab_core::ConfigError;
 
+use crate::estimator::{FiniteSumVr, FiniteSumVrConfig, Storm, StormConfig};
 use crate::transform::{
-    AdamConfig, AddDecayedWeights, MomentumConfig, ScaleByAdam, ScaleByLearningRate,
-    ScaleByMomentum,
+    AdamConfig, AddDecayedWeights, MomentumConfig, NormalizeByGlobalNorm, ScaleByAdam,
+    ScaleByLearningRate, ScaleByMomentum, ScaleBySign, ScaleBySignOfEma, ScaleBySignTimesL1,
 };
 
 /// `add_decayed_weights → scale_by_momentum → scale_by_learning_rate`.
@@ -122,4 +123,131 @@ pub fn adamw(learning_rate: f64, cfg: AdamConfig, weight_decay: f64) -> Result<A
         Chain(cfg.build()?, AddDecayedWeights::new(weight_decay)?),
         lr(learning_rate)?,
     ))
+}
+
+/// `scale_by_sign → scale_by_learning_rate`.
+pub type SignSgd<S = Constant> = Chain<ScaleBySign, ScaleByLearningRate<S>>;
+/// `scale_by_sign_of_ema → scale_by_learning_rate`.
+pub type Signum<S = Constant> = Chain<ScaleBySignOfEma, ScaleByLearningRate<S>>;
+/// `scale_by_sign → scale_by_momentum → scale_by_learning_rate`.
+pub type SignMomentum<S = Constant> =
+    Chain<Chain<ScaleBySign, ScaleByMomentum>, ScaleByLearningRate<S>>;
+/// `normalize_by_global_norm → scale_by_momentum → scale_by_learning_rate`.
+pub type NormalizedGd<S = Constant> =
+    Chain<Chain<NormalizeByGlobalNorm, ScaleByMomentum>, ScaleByLearningRate<S>>;
+/// `scale_by_sign_times_l1 → scale_by_momentum → scale_by_learning_rate`.
+pub type RescaledSign<S = Constant> =
+    Chain<Chain<ScaleBySignTimesL1, ScaleByMomentum>, ScaleByLearningRate<S>>;
+
+fn heavy_ball(momentum: f64) -> Result<ScaleByMomentum, ConfigError> {
+    MomentumConfig {
+        momentum,
+        ..MomentumConfig::default()
+    }
+    .build()
+}
+
+/// signSGD: `θ ← θ − η·sign(g)`, with `sign(0) = 0`.
+///
+/// # Errors
+/// [`ConfigError`] for `learning_rate < 0`.
+///
+/// # Examples
+/// ```
+/// use gdlab_optim::alias::sign_sgd;
+/// use gdlab_core::transform::{StepCtx, Transform};
+/// let opt = sign_sgd(0.01).unwrap();
+/// let mut s = opt.init(&[0.0_f64; 3]);
+/// let mut g = [3.0_f64, -1e-9, 0.0];
+/// opt.update(&mut g, &mut s, &StepCtx::new(0, &[0.0; 3])).unwrap();
+/// assert_eq!(g, [-0.01, 0.01, 0.0]);
+/// ```
+///
+/// # References
+/// Bernstein, Wang, Azizzadenesheli & Anandkumar, "signSGD: Compressed Optimisation for
+/// Non-Convex Problems", ICML 2018.
+pub fn sign_sgd(learning_rate: f64) -> Result<SignSgd, ConfigError> {
+    Ok(Chain(ScaleBySign, lr(learning_rate)?))
+}
+
+/// Signum: the sign of an EMA of gradients,
+/// `m ← β m + (1 − β) g` (`m₀ = 0`), `θ ← θ − η·sign(m)`.
+///
+/// Not the same method as [`sign_momentum`] (heavy ball on signs).
+///
+/// # Errors
+/// [`ConfigError`] for `learning_rate < 0` or `momentum ∉ [0, 1)`.
+///
+/// # References
+/// Bernstein et al., ICML 2018, Algorithm 3 (Signum).
+pub fn signum(learning_rate: f64, momentum: f64) -> Result<Signum, ConfigError> {
+    Ok(Chain(ScaleBySignOfEma::new(momentum)?, lr(learning_rate)?))
+}
+
+/// Momentum on signs, as in the heavy-tailed class-imbalance paper's `SignSGD`:
+/// `d = sign(g)`, heavy-ball buffer `b ← μ b + d` (`b₀ = d₀`, PyTorch convention),
+/// `θ ← θ − η·b`. With `μ = 0` it is signSGD.
+///
+/// # Errors
+/// [`ConfigError`] for `learning_rate < 0` or `momentum ∉ [0, 1)`.
+///
+/// # References
+/// Kunstner, Yadav, Milligan, Schmidt & Bietti, "Heavy-Tailed Class Imbalance and Why Adam
+/// Outperforms Gradient Descent on Language Models", NeurIPS 2024 (authors' code,
+/// `normalized_opts.py`).
+pub fn sign_momentum(learning_rate: f64, momentum: f64) -> Result<SignMomentum, ConfigError> {
+    Ok(Chain(Chain(ScaleBySign, heavy_ball(momentum)?), lr(learning_rate)?))
+}
+
+/// Normalized gradient descent: `d = g/‖g‖₂` (global norm over all parameters), heavy-ball
+/// buffer as [`sign_momentum`], `θ ← θ − η·b`.
+///
+/// # Errors
+/// [`ConfigError`] for `learning_rate < 0` or `momentum ∉ [0, 1)`.
+pub fn normalized_gd(learning_rate: f64, momentum: f64) -> Result<NormalizedGd, ConfigError> {
+    Ok(Chain(
+        Chain(NormalizeByGlobalNorm, heavy_ball(momentum)?),
+        lr(learning_rate)?,
+    ))
+}
+
+/// Rescaled sign descent: `d = sign(g)·‖g‖₁` (global ℓ1 norm), heavy-ball buffer as
+/// [`sign_momentum`], `θ ← θ − η·b`.
+///
+/// # Errors
+/// [`ConfigError`] for `learning_rate < 0` or `momentum ∉ [0, 1)`.
+pub fn rescaled_sign(learning_rate: f64, momentum: f64) -> Result<RescaledSign, ConfigError> {
+    Ok(Chain(
+        Chain(ScaleBySignTimesL1, heavy_ball(momentum)?),
+        lr(learning_rate)?,
+    ))
+}
+
+/// SSVR = the [`Storm`] estimator (same sample at `x_t` and `x_{t−1}`) followed by
+/// [`sign_sgd`]:
+///
+/// $$ v_t = \nabla f(x_t;\xi_t) + (1-\beta)\big(v_{t-1} - \nabla f(x_{t-1};\xi_t)\big), \qquad
+///    x_{t+1} = x_t - \eta\,\mathrm{sign}(v_t) $$
+///
+/// Run the pair with [`crate::estimator::run_estimator`].
+///
+/// # Errors
+/// [`ConfigError`] for `learning_rate < 0` or an invalid [`StormConfig`] (`β ∉ (0, 1]`).
+///
+/// # References
+/// Jiang, Yang, Yang & Zhang, "Efficient Sign-Based Optimization: Accelerating Convergence
+/// via Variance Reduction", NeurIPS 2024 (spec §2.2).
+pub fn ssvr(learning_rate: f64, cfg: StormConfig) -> Result<(Storm, SignSgd), ConfigError> {
+    Ok((cfg.build()?, sign_sgd(learning_rate)?))
+}
+
+/// SSVR-FS = the [`FiniteSumVr`] estimator followed by [`sign_sgd`] (spec §2.3).
+///
+/// # Errors
+/// [`ConfigError`] for `learning_rate < 0` or an invalid [`FiniteSumVrConfig`].
+pub fn ssvr_finite_sum(
+    learning_rate: f64,
+    cfg: FiniteSumVrConfig,
+) -> Result<(FiniteSumVr, SignSgd), ConfigError> {
+    Ok((cfg.build()?, sign_sgd(learning_rate)?))
 }

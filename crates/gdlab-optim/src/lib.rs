@@ -41,6 +41,8 @@
 
 pub mod alias;
 pub mod error;
+pub mod estimator;
+pub mod kernel;
 pub mod replay;
 pub mod spec;
 pub mod transform;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Subcommand, ValueEnum};
 use gdlab_core::Real;
-use gdlab_optim::replay::replay;
+use gdlab_optim::replay::{replay_spec, row_layout};
 use gdlab_optim::OptimizerSpec;
 use serde::Serialize;
 
@@ -15,16 +15,21 @@ use crate::{out, Outcome};
 #[derive(Debug, Subcommand)]
 pub(crate) enum OptimCmd {
     /// Apply an optimizer to a given sequence of gradients and print the parameters after
-    /// every step, to compare with PyTorch or optax step by step.
+    /// every step, to compare with PyTorch, optax or a NumPy transcription step by step.
     Replay {
-        /// The optimizer, e.g. `adam(lr=1e-3,beta1=0.9,beta2=0.999,eps=1e-8)` or
-        /// `sgd(lr=0.1,momentum=0.9)`; known: sgd, adam, adamw.
+        /// The optimizer, e.g. `adam(lr=1e-3,beta1=0.9,beta2=0.999,eps=1e-8)`,
+        /// `sgd(lr=0.1,momentum=0.9)`, `signum(lr=1e-3)` or `ssvr(lr=1e-3,beta=0.1)`;
+        /// known: sgd, adam, adamw, sign_sgd, signum, sign_momentum, normalized_gd,
+        /// rescaled_sign, ssvr, ssvr_fs (a replay of ssvr_fs needs an explicit `period`).
         #[arg(long)]
         optimizer: String,
         /// Initial parameters: JSON `[..]` or a 1-D `.npy` (f64 or f32).
         #[arg(long)]
         params: PathBuf,
-        /// Gradients, one row per step: JSON `[[..],..]` or a 2-D `.npy` (n_steps × dim).
+        /// Gradients: JSON or `.npy`. One row per step, shape (n_steps, dim), for plain
+        /// optimizers; for ssvr shape (n_steps, 2, dim) with rows [g_t, g_prev_t] (the same
+        /// sample at x_t and x_{t−1}); for ssvr_fs shape (n_steps, 4, dim) with rows
+        /// [g_t, g_prev_t, g_snap_t, mu_t] (mu_t, the full gradient, is read at checkpoints).
         #[arg(long)]
         grads: PathBuf,
         /// Element type the optimizer runs in.
@@ -69,7 +74,16 @@ pub(crate) fn dispatch(cmd: OptimCmd) -> Result<Outcome> {
             if p0.is_empty() {
                 anyhow::bail!("--params {}: empty parameter vector", params.display());
             }
-            let g = load_array(&grads)?.into_rows("--grads", &grads, p0.len())?;
+            let layout = row_layout(&spec);
+            let g = if layout.len() == 1 {
+                load_array(&grads)?
+                    .into_rows("--grads", &grads, p0.len())?
+                    .into_iter()
+                    .map(|row| vec![row])
+                    .collect()
+            } else {
+                load_array(&grads)?.into_steps("--grads", &grads, spec.name(), layout, p0.len())?
+            };
             let traj = match dtype {
                 Dtype::F64 => run::<f64>(&spec, &p0, &g)?,
                 Dtype::F32 => run::<f32>(&spec, &p0, &g)?,
@@ -118,14 +132,18 @@ fn fmt_row(r: &[f64]) -> String {
         .join("\t")
 }
 
-fn run<F: Real>(spec: &OptimizerSpec, p0: &[f64], g: &[Vec<f64>]) -> Result<Vec<Vec<f64>>> {
-    let t = spec.build::<F>()?;
+/// Replays `spec` in `F`; `g[t]` holds the rows of step `t` (one for plain optimizers).
+fn run<F: Real>(spec: &OptimizerSpec, p0: &[f64], g: &[Vec<Vec<f64>>]) -> Result<Vec<Vec<f64>>> {
     let p: Vec<F> = p0.iter().map(|&v| F::from_f64(v)).collect();
-    let gs: Vec<Vec<F>> = g
+    let gs: Vec<Vec<Vec<F>>> = g
         .iter()
-        .map(|r| r.iter().map(|&v| F::from_f64(v)).collect())
+        .map(|step| {
+            step.iter()
+                .map(|r| r.iter().map(|&v| F::from_f64(v)).collect())
+                .collect()
+        })
         .collect();
-    let traj = replay(&t, &p, &gs)?;
+    let traj = replay_spec(spec, &p, &gs).with_context(|| format!("replaying {spec}"))?;
     Ok(traj
         .into_iter()
         .map(|r| r.into_iter().map(Real::as_f64).collect())

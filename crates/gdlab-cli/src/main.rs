@@ -7,6 +7,7 @@
 // The binary's job is printing.
 #![allow(clippy::print_stdout)]
 
+mod cmd_bench;
 mod cmd_optim;
 mod cmd_sampling;
 mod cmd_study;
@@ -39,6 +40,9 @@ enum Command {
     /// Sampling-order tools (random reshuffling vs with-replacement).
     #[command(subcommand)]
     Sampling(cmd_sampling::SamplingCmd),
+    /// Time optimizer steps and a STREAM triad (for `benches/peers/optim.py`).
+    #[command(subcommand)]
+    Bench(cmd_bench::BenchCmd),
 }
 
 /// How a command ended, mapped to the process exit code.
@@ -87,6 +91,7 @@ fn main() -> ExitCode {
         Some(Command::Study(c)) => cmd_study::dispatch(c),
         Some(Command::Optim(c)) => cmd_optim::dispatch(c),
         Some(Command::Sampling(c)) => cmd_sampling::dispatch(c),
+        Some(Command::Bench(c)) => cmd_bench::dispatch(c),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

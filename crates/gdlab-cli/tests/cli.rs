@@ -152,7 +152,10 @@ struct Case {
 }
 
 fn replay_json(args: &[&str]) -> serde_json::Value {
-    let d = scratch("replay");
+    // One folder per call: tests run in parallel and `scratch` empties its folder.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let d = scratch(&format!("replay-{n}"));
     let o = gdlab(args, &d);
     assert!(o.status.success(), "{}", stderr(&o));
     serde_json::from_slice(&o.stdout).unwrap()
@@ -327,7 +330,7 @@ fn threads_do_not_change_the_numbers() {
             &[
                 "study",
                 "run",
-                "all",
+                "random-reshuffling", // one study is enough: tests/studies.rs checks every study
                 "--quiet",
                 "--threads",
                 threads,
@@ -345,4 +348,307 @@ fn threads_do_not_change_the_numbers() {
         serde_json::to_string(&v).unwrap()
     };
     assert_eq!(metrics("1"), metrics("4"));
+}
+
+// ---------------------------------------------------------------------------------------
+// Sign-based and variance-reduced optimizers
+// ---------------------------------------------------------------------------------------
+
+#[derive(serde::Deserialize)]
+struct NumpyFixture {
+    cases: Vec<NumpyCase>,
+}
+#[derive(serde::Deserialize)]
+struct NumpyCase {
+    name: String,
+    spec: String,
+    params0: Vec<f64>,
+    params: Vec<Vec<f64>>,
+}
+
+fn numpy_case(name: &str) -> NumpyCase {
+    let fx: NumpyFixture = serde_json::from_str(include_str!(
+        "../../gdlab-optim/tests/fixtures/numpy_sign_vr.json"
+    ))
+    .unwrap();
+    fx.cases.into_iter().find(|c| c.name == name).unwrap()
+}
+
+fn trajectory(v: &serde_json::Value) -> Vec<f64> {
+    v["trajectory"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| {
+            r.as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// `gdlab optim replay` of SSVR and SSVR-FS from 3-D JSON and `.npy` (C and Fortran order)
+/// inputs written by `scripts/reference/sign_vr_numpy.py --write-cli-fixtures`, against the
+/// NumPy transcription's trajectory at `rel ≤ 1e-12` (f64) and `1e-5` (f32 input and run).
+#[test]
+fn replay_ssvr_matches_numpy_from_json_and_npy() {
+    let case = numpy_case("ssvr_beta0.1");
+    let p = fixture("sign_vr_params.json");
+    let replay = |grads: &str, extra: &[&str]| {
+        let mut args = vec![
+            "optim",
+            "replay",
+            "--optimizer",
+            &case.spec,
+            "--params",
+            &p,
+            "--grads",
+            grads,
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        replay_json(&args)
+    };
+    let a = replay(&fixture("ssvr_grads.json"), &[]);
+    let b = replay(&fixture("ssvr_grads.npy"), &[]);
+    let c = replay(&fixture("ssvr_grads_fortran.npy"), &[]);
+    assert_eq!(a, b, "JSON and .npy inputs must give the same trajectory");
+    assert_eq!(b, c, "C and Fortran order must give the same trajectory");
+    assert_eq!(
+        a["optimizer"],
+        "ssvr(learning_rate=0.01,beta=0.1,initial_batch=1,batch_size=1)"
+    );
+    let params0: Vec<f64> = a["params0"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert!(params0 == case.params0);
+    gdlab_core::assert_close!(trajectory(&a), case.params.concat(), rel = 1e-12);
+    let d = replay(&fixture("ssvr_grads_f32.npy"), &["--dtype", "f32"]);
+    assert_eq!(d["dtype"], "f32");
+    gdlab_core::assert_close!(trajectory(&d), case.params.concat(), rel = 1e-5, abs = 1e-5);
+
+    let fs = numpy_case("ssvr_fs_blend_reset");
+    let fp = fixture("ssvr_fs_params.json");
+    for g in ["ssvr_fs_grads.json", "ssvr_fs_grads.npy"] {
+        let out = replay_json(&[
+            "optim",
+            "replay",
+            "--optimizer",
+            &fs.spec,
+            "--params",
+            &fp,
+            "--grads",
+            &fixture(g),
+            "--json",
+        ]);
+        gdlab_core::assert_close!(trajectory(&out), fs.params.concat(), rel = 1e-12);
+    }
+    // The alias name is accepted and printed as `ssvr_fs`.
+    let alias = fs.spec.replace("ssvr_fs(", "ssvr_finite_sum(");
+    let out = replay_json(&[
+        "optim",
+        "replay",
+        "--optimizer",
+        &alias,
+        "--params",
+        &fp,
+        "--grads",
+        &fixture("ssvr_fs_grads.npy"),
+        "--json",
+    ]);
+    assert!(out["optimizer"].as_str().unwrap().starts_with("ssvr_fs("));
+    gdlab_core::assert_close!(trajectory(&out), fs.params.concat(), rel = 1e-12);
+}
+
+/// Transform-only sign methods keep the 2-D input.
+#[test]
+fn replay_sign_methods_take_2d_grads() {
+    let d = scratch("replay-sign");
+    let (p, g) = (fixture("replay_params.json"), fixture("replay_grads.json"));
+    for spec in [
+        "sign_sgd(lr=0.01)",
+        "signum(lr=0.01)",
+        "sign_momentum(lr=0.01,momentum=0.5)",
+        "normalized_gd(lr=0.1)",
+        "rescaled_sign(lr=0.01,momentum=0.9)",
+    ] {
+        let o = gdlab(
+            &[
+                "optim",
+                "replay",
+                "--optimizer",
+                spec,
+                "--params",
+                &p,
+                "--grads",
+                &g,
+                "--json",
+            ],
+            &d,
+        );
+        assert!(o.status.success(), "{spec}: {}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["trajectory"].as_array().unwrap().len(), 12, "{spec}");
+    }
+    // sign_sgd moves every coordinate by exactly lr at the first step.
+    let o = gdlab(
+        &[
+            "optim",
+            "replay",
+            "--optimizer",
+            "sign_sgd(lr=0.25)",
+            "--params",
+            &p,
+            "--grads",
+            &g,
+            "--json",
+        ],
+        &d,
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let x0: Vec<f64> = v["params0"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let x1 = &trajectory(&v)[..x0.len()];
+    for (a, b) in x0.iter().zip(x1) {
+        gdlab_core::assert_close!((a - b).abs(), 0.25, rel = 1e-12);
+    }
+}
+
+/// Bad SPEC strings for the new optimizers: one line naming the problem, exit 2, no panic.
+#[test]
+fn bad_sign_and_vr_specs_are_one_line_and_exit_2() {
+    let d = scratch("bad-vr-spec");
+    let (p, g) = (fixture("sign_vr_params.json"), fixture("ssvr_grads.json"));
+    let run = |spec: &str| {
+        gdlab(
+            &[
+                "optim",
+                "replay",
+                "--optimizer",
+                spec,
+                "--params",
+                &p,
+                "--grads",
+                &g,
+            ],
+            &d,
+        )
+    };
+    for (spec, needle) in [
+        ("ssvr(lr=1e-3,beta=0)", "`beta` must be in (0, 1], got 0"),
+        (
+            "ssvr(lr=1e-3,beta=1.5)",
+            "`beta` must be in (0, 1], got 1.5",
+        ),
+        (
+            "ssvr(lr=-1e-3)",
+            "`learning_rate` must be in [0, ∞), got -0.001",
+        ),
+        ("signum(lr=-1)", "`learning_rate` must be in [0, ∞), got -1"),
+        (
+            "signum(lr=1e-3,momentum=1)",
+            "`momentum` must be in [0, 1), got 1",
+        ),
+        (
+            "ssvr(lr=1e-3,momentum=0.9)",
+            "`ssvr` has no parameter `momentum`; allowed: learning_rate (lr), beta",
+        ),
+        (
+            "sign_sgd(lr=1e-3,beta=0.1)",
+            "`sign_sgd` has no parameter `beta`",
+        ),
+        ("ssvr_fs(lr=1e-3,beta=2)", "`beta` must be in [0, 1], got 2"),
+        (
+            "ssvr_fs(lr=1e-3,period=-4)",
+            "`period` must be a non-negative integer",
+        ),
+        (
+            "ssvr(lr=1e-3,batch_size=0)",
+            "`batch_size` must be in [1, ∞), got 0",
+        ),
+        ("ssvr(lr=1e-3,beta=0.1", "malformed optimizer spec"),
+        ("signsgd(lr=1e-3)", "unknown optimizer `signsgd`"),
+    ] {
+        assert_clean_error(&run(spec), needle);
+    }
+}
+
+/// Mis-shaped gradients for the variance-reduced optimizers: one line naming the expected
+/// shape (n_steps, k, dim), exit 2.
+#[test]
+fn misshaped_vr_grads_are_one_line_and_exit_2() {
+    let d = scratch("bad-vr-grads");
+    let p = fixture("sign_vr_params.json");
+    let run = |spec: &str, p: &str, g: &str| {
+        gdlab(
+            &[
+                "optim",
+                "replay",
+                "--optimizer",
+                spec,
+                "--params",
+                p,
+                "--grads",
+                g,
+            ],
+            &d,
+        )
+    };
+    let ssvr = "ssvr(lr=1e-3,beta=0.1)";
+    // A 2-D gradient file (one row per step) is not enough for ssvr.
+    assert_clean_error(
+        &run(
+            ssvr,
+            &fixture("replay_params.json"),
+            &fixture("replay_grads.json"),
+        ),
+        "`ssvr` takes gradients of shape (n_steps, 2, 7) (rows [g_t, g_prev_t] per step",
+    );
+    // 3 rows per step.
+    assert_clean_error(
+        &run(ssvr, &p, &fixture("ssvr_grads_bad.npy")),
+        "shape (n_steps, 2, 6)",
+    );
+    // ssvr_fs given ssvr's 2-row steps.
+    assert_clean_error(
+        &run("ssvr_fs(lr=1e-3,period=4)", &p, &fixture("ssvr_grads.npy")),
+        "`ssvr_fs` takes gradients of shape (n_steps, 4, 6) (rows [g_t, g_prev_t, g_snap_t, mu_t]",
+    );
+    // The parameters' length must match the last axis.
+    assert_clean_error(
+        &run(
+            ssvr,
+            &fixture("replay_params.json"),
+            &fixture("ssvr_grads.npy"),
+        ),
+        "shape (n_steps, 2, 7)",
+    );
+    // A plain optimizer given 3-D gradients.
+    assert_clean_error(
+        &run("sign_sgd(lr=1e-3)", &p, &fixture("ssvr_grads.npy")),
+        "expected shape (n_steps, 6)",
+    );
+    // Ragged 3-D JSON and an empty step list.
+    std::fs::write(
+        d.join("ragged.json"),
+        b"[[[1,2,3,4,5,6],[1,2,3,4,5,6]],[[1,2,3,4,5,6]]]",
+    )
+    .unwrap();
+    assert_clean_error(&run(ssvr, &p, "ragged.json"), "ragged array");
+    std::fs::write(d.join("deep.json"), b"[[[[1]]]]").unwrap();
+    assert_clean_error(&run(ssvr, &p, "deep.json"), "1-D, 2-D or 3-D");
+    // ssvr_fs needs an explicit period to be replayed.
+    assert_clean_error(
+        &run("ssvr_fs(lr=1e-3)", &p, &fixture("ssvr_fs_grads.npy")),
+        "`period` must be in [1, ∞) for a replay",
+    );
 }

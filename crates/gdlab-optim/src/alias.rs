@@ -4,6 +4,26 @@
 //! **added** to the parameters (`θ ← θ + u`). Each alias reproduces the corresponding
 //! `torch.optim` class step for step (checked against PyTorch fixtures at `rel ≤ 1e-12` in
 //! f64, see `tests/conformance.rs`).
+//!
+//! **Each update is one fused pass.** The affine blocks (learning rate, decayed weights,
+//! momentum with `μ = 0`) fold into the loop of the block next to them
+//! ([`gdlab_core::transform`] explains how), without changing a bit of the result.
+//! [`gdlab_core::transform::update_and_apply`] also folds `θ ← θ + u` into that loop.
+//! Passes over the buffers per step (`update`, then `apply_update`):
+//!
+//! | alias | before fusion | `update` | `update_and_apply` | touched by the fused step (f32 bytes/coordinate) |
+//! |---|---|---|---|---|
+//! | [`sgd`] (λ = 0, μ = 0) | 1 + 1 | 1 | 1 | read `g, θ`; write `θ` (12) |
+//! | [`sgd`] (λ > 0 and/or μ > 0) | 2–3 + 1 | 1 | 1 | read `g, b, θ`; write `b, θ` (20) |
+//! | [`adam`] (λ = 0) | 2 + 1 | 1 | 1 | read `g, m, v, θ`; write `m, v, θ` (28) |
+//! | [`adam`] (λ > 0), [`adamw`] | 3 + 1 | 1 | 1 | as `adam` (`θ` is read once) |
+//! | [`sign_sgd`] | 2 + 1 | 1 | 1 | read `g, θ`; write `θ` (12) |
+//! | [`signum`] | 2 + 1 | 1 | 1 | read `g, m, θ`; write `m, θ` (20) |
+//! | [`sign_momentum`] | 3 + 1 | 2 | 2 | |
+//! | [`normalized_gd`], [`rescaled_sign`] | 4 + 1 | 3 | 3 | (one pass is the norm's read) |
+//!
+//! With `update` alone, the pass writes `u` instead of `θ` and reads `θ` only for weight
+//! decay (e.g. Adam: read `g, m, v`, write `m, v, u`, 24 bytes per f32 coordinate).
 
 use gdlab_core::schedule::{Constant, Schedule};
 use gdlab_core::transform::Chain;
@@ -196,7 +216,10 @@ pub fn signum(learning_rate: f64, momentum: f64) -> Result<Signum, ConfigError> 
 /// Outperforms Gradient Descent on Language Models", NeurIPS 2024 (authors' code,
 /// `normalized_opts.py`).
 pub fn sign_momentum(learning_rate: f64, momentum: f64) -> Result<SignMomentum, ConfigError> {
-    Ok(Chain(Chain(ScaleBySign, heavy_ball(momentum)?), lr(learning_rate)?))
+    Ok(Chain(
+        Chain(ScaleBySign, heavy_ball(momentum)?),
+        lr(learning_rate)?,
+    ))
 }
 
 /// Normalized gradient descent: `d = g/‖g‖₂` (global norm over all parameters), heavy-ball
@@ -250,4 +273,327 @@ pub fn ssvr_finite_sum(
     cfg: FiniteSumVrConfig,
 ) -> Result<(FiniteSumVr, SignSgd), ConfigError> {
     Ok((cfg.build()?, sign_sgd(learning_rate)?))
+}
+
+#[cfg(test)]
+mod tests {
+    //! Fusion must not change a bit: every alias against the same chain with its fusion
+    //! hooks hidden, through `update`, `update_and_apply` and the boxed wrapper; plus the
+    //! number of passes each alias makes.
+
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    use gdlab_core::transform::{
+        apply_update, update_and_apply, Affine, BoxedTransform, Fuse, StepCtx, Transform,
+    };
+    use gdlab_core::{Real, StepError, TransformExt};
+
+    use super::*;
+    use crate::transform::{ScaleByEma, ScaleBySignOfEma};
+
+    /// Hides every fusion hook of `T`, so that a chain of `Unfused` blocks runs one plain
+    /// `update` pass per block, as before fusion existed.
+    #[derive(Clone, Debug)]
+    struct Unfused<T>(T);
+
+    impl<F: Real, T: Transform<F>> Transform<F> for Unfused<T> {
+        type State = T::State;
+        fn init(&self, p: &[F]) -> T::State {
+            self.0.init(p)
+        }
+        fn update(
+            &self,
+            u: &mut [F],
+            s: &mut T::State,
+            c: &StepCtx<'_, F>,
+        ) -> Result<(), StepError> {
+            self.0.update(u, s, c)
+        }
+    }
+
+    /// Forwards everything to `T` and counts the passes `T` runs (calls that reach it).
+    #[derive(Clone, Debug)]
+    struct Counted<T>(T, Arc<AtomicUsize>);
+
+    impl<F: Real, T: Transform<F>> Transform<F> for Counted<T> {
+        type State = T::State;
+        fn init(&self, p: &[F]) -> T::State {
+            self.0.init(p)
+        }
+        fn update(
+            &self,
+            u: &mut [F],
+            s: &mut T::State,
+            c: &StepCtx<'_, F>,
+        ) -> Result<(), StepError> {
+            self.update_fused(u, s, c, &Fuse::IDENTITY)
+        }
+        fn affine(&self, n: usize, c: &StepCtx<'_, F>) -> Result<Option<Affine<F>>, StepError> {
+            self.0.affine(n, c)
+        }
+        fn update_fused(
+            &self,
+            u: &mut [F],
+            s: &mut T::State,
+            c: &StepCtx<'_, F>,
+            f: &Fuse<F>,
+        ) -> Result<(), StepError> {
+            self.1.fetch_add(1, Ordering::Relaxed);
+            self.0.update_fused(u, s, c, f)
+        }
+        fn apply_fused(
+            &self,
+            p: &mut [F],
+            g: &mut [F],
+            s: &mut T::State,
+            step: u64,
+            loss: Option<f64>,
+            f: &Fuse<F>,
+        ) -> Result<(), StepError> {
+            self.1.fetch_add(1, Ordering::Relaxed);
+            self.0.apply_fused(p, g, s, step, loss, f)
+        }
+    }
+
+    /// Parameters and gradients with zeros, negative zeros and mixed signs.
+    fn data<F: Real>(n: usize, steps: usize) -> (Vec<F>, Vec<Vec<F>>) {
+        let theta = (0..n)
+            .map(|i| F::from_f64((i as f64 * 0.37).sin() * 2.0))
+            .collect();
+        let grads = (0..steps)
+            .map(|k| {
+                (0..n)
+                    .map(|i| match (i + k) % 7 {
+                        0 => F::zero(),
+                        1 => -F::zero(),
+                        _ => F::from_f64(((i * 3 + k * 5) as f64 * 0.61).cos() * 3.0),
+                    })
+                    .collect()
+            })
+            .collect();
+        (theta, grads)
+    }
+
+    /// Parameter bits after each step, through `update` + `apply_update` and through
+    /// `update_and_apply`.
+    fn run<F: Real, T: Transform<F>>(t: &T, theta0: &[F], grads: &[Vec<F>]) -> [Vec<F>; 2] {
+        let (mut a, mut b) = (theta0.to_vec(), theta0.to_vec());
+        let (mut sa, mut sb) = (t.init(&a), t.init(&b));
+        let (mut ta, mut tb) = (Vec::new(), Vec::new());
+        for (k, g) in grads.iter().enumerate() {
+            let mut u = g.clone();
+            t.update(&mut u, &mut sa, &StepCtx::new(k as u64, &a))
+                .unwrap();
+            apply_update(&mut a, &u).unwrap();
+            let mut g2 = g.clone();
+            update_and_apply(t, &mut b, &mut g2, &mut sb, k as u64).unwrap();
+            ta.extend_from_slice(&a);
+            tb.extend_from_slice(&b);
+        }
+        [ta, tb]
+    }
+
+    fn bits<F: Real>(xs: &[F]) -> Vec<u64> {
+        // f32 → f64 is exact and injective, so comparing the widened bits is bitwise.
+        xs.iter().map(|x| x.as_f64().to_bits()).collect()
+    }
+
+    fn assert_same<F: Real, A: Transform<F> + 'static, B: Transform<F>>(
+        name: &str,
+        fused: A,
+        plain: B,
+    ) {
+        let (theta, grads) = data::<F>(37, 6);
+        let [f_update, f_apply] = run(&fused, &theta, &grads);
+        let [p_update, p_apply] = run(&plain, &theta, &grads);
+        assert_eq!(bits(&f_update), bits(&p_update), "{name}: update");
+        assert_eq!(bits(&f_apply), bits(&p_update), "{name}: update_and_apply");
+        assert_eq!(
+            bits(&p_apply),
+            bits(&p_update),
+            "{name}: unfused update_and_apply"
+        );
+        let [b_update, b_apply] = run(&BoxedTransform::new(fused), &theta, &grads);
+        assert_eq!(bits(&b_update), bits(&p_update), "{name}: boxed update");
+        assert_eq!(
+            bits(&b_apply),
+            bits(&p_update),
+            "{name}: boxed update_and_apply"
+        );
+    }
+
+    fn u<T>(t: T) -> Unfused<T> {
+        Unfused(t)
+    }
+
+    fn aliases_match_unfused_chains<F: Real>() {
+        let lr = |x| ScaleByLearningRate::constant(x).unwrap();
+        let wd = |x| AddDecayedWeights::new(x).unwrap();
+        for (m, d, nesterov) in [
+            (0.0, 0.0, false),
+            (0.9, 0.0, false),
+            (0.9, 0.1, false),
+            (0.9, 0.0, true),
+        ] {
+            for w in [0.0, 0.01] {
+                let cfg = MomentumConfig {
+                    momentum: m,
+                    dampening: d,
+                    nesterov,
+                };
+                assert_same::<F, _, _>(
+                    &format!("sgd {cfg:?} wd={w}"),
+                    sgd(0.1, cfg, w).unwrap(),
+                    u(wd(w)).then(u(cfg.build().unwrap())).then(u(lr(0.1))),
+                );
+            }
+        }
+        for amsgrad in [false, true] {
+            let cfg = AdamConfig {
+                amsgrad,
+                ..AdamConfig::default()
+            };
+            for w in [0.0, 0.01] {
+                assert_same::<F, _, _>(
+                    &format!("adam amsgrad={amsgrad} wd={w}"),
+                    adam(1e-2, cfg, w).unwrap(),
+                    u(wd(w)).then(u(cfg.build().unwrap())).then(u(lr(1e-2))),
+                );
+                assert_same::<F, _, _>(
+                    &format!("adamw amsgrad={amsgrad} wd={w}"),
+                    adamw(1e-2, cfg, w).unwrap(),
+                    u(cfg.build().unwrap()).then(u(wd(w))).then(u(lr(1e-2))),
+                );
+            }
+        }
+        assert_same::<F, _, _>(
+            "sign_sgd",
+            sign_sgd(0.05).unwrap(),
+            u(ScaleBySign).then(u(lr(0.05))),
+        );
+        assert_same::<F, _, _>(
+            "signum",
+            signum(0.05, 0.9).unwrap(),
+            u(ScaleByEma::new(0.9).unwrap())
+                .then(u(ScaleBySign))
+                .then(u(lr(0.05))),
+        );
+        assert_same::<F, _, _>(
+            "signum (fused block)",
+            signum(0.05, 0.9).unwrap(),
+            u(ScaleBySignOfEma::new(0.9).unwrap()).then(u(lr(0.05))),
+        );
+        for m in [0.0, 0.9] {
+            assert_same::<F, _, _>(
+                "sign_momentum",
+                sign_momentum(0.05, m).unwrap(),
+                u(ScaleBySign)
+                    .then(u(heavy_ball(m).unwrap()))
+                    .then(u(lr(0.05))),
+            );
+            assert_same::<F, _, _>(
+                "normalized_gd",
+                normalized_gd(0.05, m).unwrap(),
+                u(NormalizeByGlobalNorm)
+                    .then(u(heavy_ball(m).unwrap()))
+                    .then(u(lr(0.05))),
+            );
+            assert_same::<F, _, _>(
+                "rescaled_sign",
+                rescaled_sign(0.05, m).unwrap(),
+                u(ScaleBySignTimesL1)
+                    .then(u(heavy_ball(m).unwrap()))
+                    .then(u(lr(0.05))),
+            );
+        }
+    }
+
+    #[test]
+    fn aliases_match_unfused_chains_bitwise_f64() {
+        aliases_match_unfused_chains::<f64>();
+    }
+
+    #[test]
+    fn aliases_match_unfused_chains_bitwise_f32() {
+        aliases_match_unfused_chains::<f32>();
+    }
+
+    /// Passes per step of an alias's shape, counted at its leaves (each leaf call is one
+    /// pass over the buffers; folded blocks are never called).
+    fn passes<T: Transform<f64>>(t: &T, counter: &AtomicUsize, apply: bool) -> usize {
+        let (mut theta, grads) = data::<f64>(8, 2);
+        let mut s = t.init(&theta);
+        let before = counter.load(Ordering::Relaxed);
+        for (k, g) in grads.iter().enumerate() {
+            let mut g = g.clone();
+            if apply {
+                update_and_apply(t, &mut theta, &mut g, &mut s, k as u64).unwrap();
+            } else {
+                t.update(&mut g, &mut s, &StepCtx::new(k as u64, &theta))
+                    .unwrap();
+            }
+        }
+        (counter.load(Ordering::Relaxed) - before) / grads.len()
+    }
+
+    #[test]
+    fn each_element_wise_alias_is_one_pass() {
+        let n = Arc::new(AtomicUsize::new(0));
+        fn c<T>(t: T, n: &Arc<AtomicUsize>) -> Counted<T> {
+            Counted(t, n.clone())
+        }
+        let lr = || ScaleByLearningRate::constant(0.1).unwrap();
+        let wd = |x| AddDecayedWeights::new(x).unwrap();
+        let mom = |m| heavy_ball(m).unwrap();
+        let adam_block = || AdamConfig::default().build().unwrap();
+        for apply in [false, true] {
+            for w in [0.0, 0.1] {
+                // The shapes of `Sgd`, `Adam`, `AdamW` with every leaf counted.
+                assert_eq!(
+                    passes(
+                        &c(wd(w), &n).then(c(mom(0.0), &n)).then(c(lr(), &n)),
+                        &n,
+                        apply
+                    ),
+                    1
+                );
+                assert_eq!(
+                    passes(
+                        &c(wd(w), &n).then(c(mom(0.9), &n)).then(c(lr(), &n)),
+                        &n,
+                        apply
+                    ),
+                    1
+                );
+                assert_eq!(
+                    passes(
+                        &c(wd(w), &n).then(c(adam_block(), &n)).then(c(lr(), &n)),
+                        &n,
+                        apply
+                    ),
+                    1
+                );
+                assert_eq!(
+                    passes(
+                        &c(adam_block(), &n).then(c(wd(w), &n)).then(c(lr(), &n)),
+                        &n,
+                        apply
+                    ),
+                    1
+                );
+            }
+            assert_eq!(passes(&c(ScaleBySign, &n).then(c(lr(), &n)), &n, apply), 1);
+            let ema = || ScaleBySignOfEma::new(0.9).unwrap();
+            assert_eq!(passes(&c(ema(), &n).then(c(lr(), &n)), &n, apply), 1);
+            assert_eq!(
+                passes(
+                    &c(ScaleBySign, &n).then(c(mom(0.9), &n)).then(c(lr(), &n)),
+                    &n,
+                    apply
+                ),
+                2
+            );
+        }
+    }
 }

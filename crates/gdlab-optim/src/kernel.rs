@@ -57,10 +57,60 @@ pub fn sign_in_place<F: Real>(u: &mut [F]) {
 /// ```
 #[inline]
 pub fn storm_combine<F: Real>(v: &mut [F], g: &[F], g_prev: &[F], beta: F) {
-    assert!(v.len() == g.len() && g.len() == g_prev.len(), "storm_combine: length mismatch");
+    assert!(
+        v.len() == g.len() && g.len() == g_prev.len(),
+        "storm_combine: length mismatch"
+    );
     let keep = F::one() - beta;
     for ((vi, &gi), &pi) in v.iter_mut().zip(g).zip(g_prev) {
         *vi = gi + keep * (*vi - pi);
+    }
+}
+
+/// One SSVR step in a single pass: the STORM estimator update, the sign step and its
+/// application to the parameters,
+///
+/// $$ v \leftarrow g + (1-\beta)(v - g_{\text{prev}}), \qquad
+///    \theta \leftarrow \theta + (-\eta)\,\mathrm{sign}(v) $$
+///
+/// with the same numbers, bit for bit, as [`storm_combine`] followed by
+/// [`crate::alias::sign_sgd`]`(η)`'s update and [`gdlab_core::transform::apply_update`].
+/// It reads `g`, `g_prev`, `v`, `θ` and writes `v`, `θ`: six buffer streams (24 bytes per
+/// f32 coordinate), against eleven for the separate passes (the combine, a copy of `v`
+/// into the update buffer, the sign pass and `apply_update`). For `η`, the step uses
+/// `F::from_f64(−η)` as [`crate::transform::ScaleByLearningRate`] does.
+///
+/// # Panics
+/// If the slices differ in length (a programmer error; callers check shapes).
+///
+/// # Examples
+/// ```
+/// use gdlab_optim::kernel::storm_sign_step;
+/// let (mut theta, mut v) = ([1.0_f64, 1.0], [1.0, -1.0]);
+/// storm_sign_step(&mut theta, &mut v, &[2.0, 0.0], &[1.0, 1.0], 0.25, 0.1);
+/// assert_eq!(v, [2.0, -1.5]);
+/// assert_eq!(theta, [1.0 - 0.1, 1.0 + 0.1]);
+/// ```
+#[inline]
+pub fn storm_sign_step<F: Real>(
+    params: &mut [F],
+    v: &mut [F],
+    g: &[F],
+    g_prev: &[F],
+    beta: F,
+    learning_rate: f64,
+) {
+    let n = params.len();
+    assert!(
+        v.len() == n && g.len() == n && g_prev.len() == n,
+        "storm_sign_step: length mismatch"
+    );
+    let keep = F::one() - beta;
+    let step = F::from_f64(-learning_rate);
+    for (((p, vi), &gi), &pi) in params.iter_mut().zip(v.iter_mut()).zip(g).zip(g_prev) {
+        let fresh = gi + keep * (*vi - pi);
+        *vi = fresh;
+        *p = *p + sign(fresh) * step;
     }
 }
 
@@ -109,6 +159,7 @@ pub fn stochastic_sign_into<F: Real>(v: &[F], radius: f64, rng: &mut GdRng, out:
 }
 
 #[cfg(test)]
+#[allow(clippy::float_cmp)] // exact values: `==` is a deliberate bitwise check
 mod tests {
     use super::*;
     use gdlab_core::Seed;
@@ -136,6 +187,38 @@ mod tests {
     }
 
     #[test]
+    fn fused_ssvr_step_equals_the_three_passes_bitwise() {
+        use gdlab_core::transform::{apply_update, StepCtx, Transform};
+        let n = 29;
+        let f = |k: usize, i: usize| match (i + k) % 5 {
+            0 => 0.0_f32,
+            _ => ((i * 7 + k * 3) as f32 * 0.43).sin() * 2.0,
+        };
+        let (beta, lr) = (0.1_f32, 1e-2);
+        let opt = crate::alias::sign_sgd(lr).unwrap();
+        let (mut theta_a, mut v_a) = ((0..n).map(|i| f(9, i)).collect::<Vec<_>>(), vec![0.5; n]);
+        let (mut theta_b, mut v_b) = (theta_a.clone(), v_a.clone());
+        for k in 0..4 {
+            let g: Vec<f32> = (0..n).map(|i| f(k, i)).collect();
+            let gp: Vec<f32> = (0..n).map(|i| f(k + 11, i)).collect();
+            storm_sign_step(&mut theta_a, &mut v_a, &g, &gp, beta, lr);
+            storm_combine(&mut v_b, &g, &gp, beta);
+            let mut u = v_b.clone();
+            opt.update(&mut u, &mut ((), ()), &StepCtx::new(k as u64, &theta_b))
+                .unwrap();
+            apply_update(&mut theta_b, &u).unwrap();
+        }
+        assert!(v_a
+            .iter()
+            .zip(&v_b)
+            .all(|(a, b)| a.to_bits() == b.to_bits()));
+        assert!(theta_a
+            .iter()
+            .zip(&theta_b)
+            .all(|(a, b)| a.to_bits() == b.to_bits()));
+    }
+
+    #[test]
     fn stochastic_sign_is_unbiased() {
         // E[S_R(v)] = v/R: with 200 000 draws the mean is within 5 standard errors
         // (std of one draw ≤ 1, so 5/√200000 ≈ 0.0112).
@@ -153,7 +236,10 @@ mod tests {
         }
         for k in 0..4 {
             let mean = acc[k] / f64::from(n);
-            assert!((mean - v[k] / r).abs() < 5.0 / f64::from(n).sqrt(), "{k}: {mean}");
+            assert!(
+                (mean - v[k] / r).abs() < 5.0 / f64::from(n).sqrt(),
+                "{k}: {mean}"
+            );
         }
     }
 }

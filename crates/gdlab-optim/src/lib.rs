@@ -43,6 +43,7 @@ pub mod alias;
 pub mod error;
 pub mod estimator;
 pub mod kernel;
+pub mod majority_vote;
 pub mod replay;
 pub mod spec;
 pub mod transform;

@@ -10,7 +10,9 @@
 //! | [`verdict`] | [`Check`], [`CheckKind`], [`Verdict`]: PASS iff every check holds |
 //! | [`report`] | [`Report`](report::Report): Markdown, self-contained HTML, SVG line plots, CSV, `metrics.json`, atomic writes |
 //! | [`registry`] | every registered study |
+//! | [`problems`] | synthetic problems shared by studies (non-convex logistic finite sum, Box–Muller normals) |
 //! | [`random_reshuffling`] | De Sa (NeurIPS 2020): random reshuffling is not always better |
+//! | [`ssvr`] | Jiang, Yang, Yang & Zhang (NeurIPS 2024): sign-based optimization with variance reduction |
 //!
 //! ## Example
 //!
@@ -25,9 +27,11 @@
 //! ```
 
 pub mod error;
+pub mod problems;
 pub mod random_reshuffling;
 pub mod registry;
 pub mod report;
+pub mod ssvr;
 pub mod study;
 pub mod verdict;
 

@@ -5,7 +5,10 @@ use crate::study::Study;
 /// Every registered study, in the order `gdlab study list` shows them.
 #[must_use]
 pub fn all() -> Vec<Box<dyn Study>> {
-    vec![Box::new(crate::random_reshuffling::RandomReshuffling)]
+    vec![
+        Box::new(crate::random_reshuffling::RandomReshuffling),
+        Box::new(crate::ssvr::Ssvr),
+    ]
 }
 
 /// The ids of all registered studies.

@@ -60,7 +60,7 @@ impl FiniteSumVrConfig {
 /// on one minibatch `S_t` (uniform with replacement) evaluated at three points.
 ///
 /// # Provenance
-/// The blend and the checkpoint handling are the spec's reconstruction (§2.3, [memory]);
+/// The blend and the checkpoint handling are the spec's reconstruction (§2.3, \[memory\]);
 /// `β = 0` (SARAH-sign) is the variant with a verified guarantee.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct FiniteSumVr {
@@ -163,5 +163,65 @@ impl<P: FiniteSum + ?Sized> GradientEstimator<P> for FiniteSumVr {
         s.x_prev.extend_from_slice(x);
         s.step += 1;
         info
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gdlab_core::objective::{DiagonalQuadraticSum, Objective};
+    use gdlab_core::Seed;
+
+    fn problem() -> DiagonalQuadraticSum {
+        DiagonalQuadraticSum {
+            curvatures: vec![vec![1.0, 2.0], vec![3.0, 0.5], vec![0.25, 1.0]],
+            centres: vec![vec![1.0, -1.0], vec![0.0, 2.0], vec![-2.0, 0.5]],
+        }
+    }
+
+    /// Period 1 with reset: every step is a checkpoint, `v_t = ∇f(x_t)` exactly, `m`
+    /// component gradients per step and no sample drawn.
+    #[test]
+    fn period_one_with_reset_is_the_full_gradient() {
+        let f = problem();
+        let est = FiniteSumVrConfig {
+            period: 1,
+            ..FiniteSumVrConfig::default()
+        }
+        .build()
+        .unwrap();
+        let mut s = GradientEstimator::<DiagonalQuadraticSum>::init(&est, &[0.0; 2]);
+        let mut rng = Seed(2).rng();
+        let untouched = rng.clone();
+        let (mut v, mut g) = ([0.0; 2], [0.0; 2]);
+        let mut x = [0.5, -0.5];
+        for _ in 0..10 {
+            let info = est.estimate(&f, &mut s, &x, &mut rng, &mut v);
+            let loss = f.loss_grad(&x, &mut g);
+            assert_eq!((v, info.loss.to_bits()), (g, loss.to_bits()));
+            assert_eq!(info.n_component_grads, 3);
+            x[0] -= 0.1 * v[0];
+            x[1] -= 0.1 * v[1];
+        }
+        assert_eq!(rng, untouched, "a reset checkpoint draws no sample");
+    }
+
+    #[test]
+    fn default_period_is_one_pass() {
+        let est = FiniteSumVrConfig {
+            batch_size: 4,
+            ..FiniteSumVrConfig::default()
+        }
+        .build()
+        .unwrap();
+        assert_eq!(est.period_for(2000), 500);
+        assert_eq!(est.period_for(3), 1);
+        let e = FiniteSumVrConfig {
+            beta: 1.5,
+            ..FiniteSumVrConfig::default()
+        }
+        .build()
+        .unwrap_err();
+        assert_eq!(e.to_string(), "`beta` must be in [0, 1], got 1.5");
     }
 }

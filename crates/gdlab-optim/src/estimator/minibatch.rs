@@ -15,7 +15,14 @@ impl<O: StochasticOracle + ?Sized> GradientEstimator<O> for Minibatch {
 
     fn init(&self, _x0: &[f64]) {}
 
-    fn estimate(&self, oracle: &O, _: &mut (), x: &[f64], rng: &mut GdRng, out: &mut [f64]) -> EstimateInfo {
+    fn estimate(
+        &self,
+        oracle: &O,
+        _: &mut (),
+        x: &[f64],
+        rng: &mut GdRng,
+        out: &mut [f64],
+    ) -> EstimateInfo {
         let xi = oracle.draw(self.batch_size, rng);
         EstimateInfo {
             loss: oracle.loss_grad_at(&xi, x, out),

@@ -3,7 +3,7 @@
 //! Plain SGD uses `v_t = ∇f(x_t; ξ_t)`. Variance-reduced methods need more: STORM/SSVR
 //! evaluate `∇f(x_t; ξ_t)` **and** `∇f(x_{t−1}; ξ_t)` on the same sample, SSVR-FS adds a
 //! periodic full gradient at a snapshot. An estimator owns that logic and its state
-//! (`v_{t−1}`, `x_{t−1}`, snapshot); a [`Transform`](gdlab_core::Transform) (sign, then
+//! (`v_{t−1}`, `x_{t−1}`, snapshot); a [`Transform`] (sign, then
 //! `−η`) turns the estimate into the update. So SSVR is
 //! `Storm` + [`sign_sgd`](crate::alias::sign_sgd): no special case inside `Transform`.
 //!

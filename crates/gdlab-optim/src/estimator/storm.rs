@@ -44,7 +44,10 @@ impl StormConfig {
                 allowed: "(0, 1]",
             });
         }
-        for (field, v) in [("initial_batch", self.initial_batch), ("batch_size", self.batch_size)] {
+        for (field, v) in [
+            ("initial_batch", self.initial_batch),
+            ("batch_size", self.batch_size),
+        ] {
             if v == 0 {
                 return Err(ConfigError::OutOfRangeInt {
                     field,
@@ -159,7 +162,12 @@ impl StormTheorySchedule {
     /// # Errors
     /// [`ConfigError`] if `n_steps` or `dim` is 0, or `smoothness`/`grad_bound` is not
     /// positive and finite.
-    pub fn new(n_steps: u64, dim: usize, smoothness: f64, grad_bound: f64) -> Result<Self, ConfigError> {
+    pub fn new(
+        n_steps: u64,
+        dim: usize,
+        smoothness: f64,
+        grad_bound: f64,
+    ) -> Result<Self, ConfigError> {
         if n_steps == 0 || dim == 0 {
             return Err(ConfigError::OutOfRangeInt {
                 field: if n_steps == 0 { "n_steps" } else { "dim" },
@@ -185,6 +193,90 @@ impl StormTheorySchedule {
             beta: self.beta,
             initial_batch: self.initial_batch,
             batch_size: 1,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::estimator::Minibatch;
+    use gdlab_core::objective::{DiagonalQuadraticSum, MinibatchOracle};
+    use gdlab_core::Seed;
+
+    fn problem() -> DiagonalQuadraticSum {
+        DiagonalQuadraticSum {
+            curvatures: vec![vec![1.0, 2.0], vec![3.0, 0.5], vec![0.25, 1.0]],
+            centres: vec![vec![1.0, -1.0], vec![0.0, 2.0], vec![-2.0, 0.5]],
+        }
+    }
+
+    /// With `β = 1` the correction `(1 − β)(v − g_prev)` is multiplied by exactly 0, so
+    /// STORM is the minibatch estimator on the same sample stream, bit for bit.
+    #[test]
+    fn beta_one_is_the_minibatch_gradient() {
+        let f = problem();
+        let oracle = MinibatchOracle(&f);
+        let storm = StormConfig {
+            beta: 1.0,
+            initial_batch: 2,
+            batch_size: 2,
+        }
+        .build()
+        .unwrap();
+        let plain = Minibatch { batch_size: 2 };
+        let (mut a, mut b) = (
+            GradientEstimator::<MinibatchOracle<'_, DiagonalQuadraticSum>>::init(&storm, &[0.0; 2]),
+            (),
+        );
+        let (mut ra, mut rb) = (Seed(1).rng(), Seed(1).rng());
+        let (mut va, mut vb) = ([0.0; 2], [0.0; 2]);
+        let mut x = [0.5, -0.5];
+        for t in 0..20 {
+            let ia = storm.estimate(&oracle, &mut a, &x, &mut ra, &mut va);
+            let ib = plain.estimate(&oracle, &mut b, &x, &mut rb, &mut vb);
+            assert_eq!(va.map(f64::to_bits), vb.map(f64::to_bits), "step {t}");
+            assert_eq!(ia.n_component_grads, if t == 0 { 2 } else { 4 });
+            assert_eq!(ib.n_component_grads, 2);
+            x[0] -= 0.1 * va[0];
+            x[1] -= 0.1 * va[1];
+        }
+    }
+
+    #[test]
+    fn invalid_configs_name_the_field() {
+        for (cfg, needle) in [
+            (
+                StormConfig {
+                    beta: 0.0,
+                    ..StormConfig::default()
+                },
+                "`beta` must be in (0, 1]",
+            ),
+            (
+                StormConfig {
+                    beta: f64::NAN,
+                    ..StormConfig::default()
+                },
+                "`beta`",
+            ),
+            (
+                StormConfig {
+                    initial_batch: 0,
+                    ..StormConfig::default()
+                },
+                "`initial_batch`",
+            ),
+            (
+                StormConfig {
+                    batch_size: 0,
+                    ..StormConfig::default()
+                },
+                "`batch_size`",
+            ),
+        ] {
+            let e = cfg.build().unwrap_err().to_string();
+            assert!(e.contains(needle), "{e}");
         }
     }
 }

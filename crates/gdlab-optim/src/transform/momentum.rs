@@ -1,4 +1,4 @@
-use gdlab_core::transform::{check_len, StepCtx, Transform};
+use gdlab_core::transform::{check_len, Affine, Fuse, Pass, StepCtx, Transform};
 use gdlab_core::{ConfigError, Real, StepError};
 use serde::{Deserialize, Serialize};
 
@@ -93,6 +93,58 @@ pub struct ScaleByMomentumState<F> {
     pub buffer: Option<Vec<F>>,
 }
 
+impl ScaleByMomentum {
+    /// The block's one pass, on either kind of [`Pass`], with `fuse` folded in.
+    fn pass<F: Real>(
+        &self,
+        state: &mut ScaleByMomentumState<F>,
+        pass: Pass<'_, F>,
+        fuse: &Fuse<F>,
+    ) -> Result<(), StepError> {
+        let n = pass.len();
+        if self.cfg.momentum <= 0.0 {
+            return fuse.run(pass, |_, g| g);
+        }
+        let mu = F::from_f64(self.cfg.momentum);
+        let damp = F::from_f64(1.0 - self.cfg.dampening);
+        let nesterov = self.cfg.nesterov;
+        match &mut state.buffer {
+            None => {
+                // First step: the buffer is the (pre-processed) gradient itself.
+                let b = &mut state.buffer.insert(vec![F::zero(); n])[..n];
+                if nesterov {
+                    fuse.run(pass, |i, g| {
+                        b[i] = g;
+                        g + mu * g
+                    })
+                } else {
+                    fuse.run(pass, |i, g| {
+                        b[i] = g;
+                        g
+                    })
+                }
+            }
+            Some(b) => {
+                check_len("scale_by_momentum", b.len(), n)?;
+                let b = &mut b[..n];
+                if nesterov {
+                    fuse.run(pass, |i, g| {
+                        let bi = mu * b[i] + damp * g;
+                        b[i] = bi;
+                        g + mu * bi
+                    })
+                } else {
+                    fuse.run(pass, |i, g| {
+                        let bi = mu * b[i] + damp * g;
+                        b[i] = bi;
+                        bi
+                    })
+                }
+            }
+        }
+    }
+}
+
 impl<F: Real> Transform<F> for ScaleByMomentum {
     type State = ScaleByMomentumState<F>;
 
@@ -104,32 +156,39 @@ impl<F: Real> Transform<F> for ScaleByMomentum {
         &self,
         u: &mut [F],
         state: &mut Self::State,
-        _ctx: &StepCtx<'_, F>,
+        ctx: &StepCtx<'_, F>,
     ) -> Result<(), StepError> {
-        if self.cfg.momentum <= 0.0 {
-            return Ok(());
-        }
-        let mu = F::from_f64(self.cfg.momentum);
-        let damp = F::from_f64(1.0 - self.cfg.dampening);
-        match &mut state.buffer {
-            None => state.buffer = Some(u.to_vec()),
-            Some(b) => {
-                check_len("scale_by_momentum", b.len(), u.len())?;
-                for (bi, &gi) in b.iter_mut().zip(u.iter()) {
-                    *bi = mu * *bi + damp * gi;
-                }
-            }
-        }
-        let Some(b) = &state.buffer else {
-            return Ok(());
+        self.update_fused(u, state, ctx, &Fuse::IDENTITY)
+    }
+
+    /// With `μ = 0` the block is the identity map and folds away.
+    fn affine(&self, _len: usize, _ctx: &StepCtx<'_, F>) -> Result<Option<Affine<F>>, StepError> {
+        Ok((self.cfg.momentum <= 0.0).then_some(Affine::IDENTITY))
+    }
+
+    fn update_fused(
+        &self,
+        u: &mut [F],
+        state: &mut Self::State,
+        ctx: &StepCtx<'_, F>,
+        fuse: &Fuse<F>,
+    ) -> Result<(), StepError> {
+        let pass = Pass::Update {
+            update: u,
+            params: ctx.params,
         };
-        if self.cfg.nesterov {
-            for (ui, &bi) in u.iter_mut().zip(b) {
-                *ui = *ui + mu * bi;
-            }
-        } else {
-            u.copy_from_slice(b);
-        }
-        Ok(())
+        self.pass(state, pass, fuse)
+    }
+
+    fn apply_fused(
+        &self,
+        params: &mut [F],
+        grad: &mut [F],
+        state: &mut Self::State,
+        _step: u64,
+        _loss: Option<f64>,
+        fuse: &Fuse<F>,
+    ) -> Result<(), StepError> {
+        self.pass(state, Pass::Apply { grad, params }, fuse)
     }
 }

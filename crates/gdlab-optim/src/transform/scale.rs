@@ -1,18 +1,43 @@
 use gdlab_core::schedule::{Constant, Schedule};
-use gdlab_core::transform::{check_len, StepCtx, Transform};
+use gdlab_core::transform::{check_len, Affine, Fuse, StepCtx, Transform};
 use gdlab_core::{ConfigError, Real, StepError};
 
 /// Multiplies the update by a constant: `u ← c·u`.
+///
+/// An affine block: in a chain it folds into its neighbour's pass.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Scale(pub f64);
 
 impl<F: Real> Transform<F> for Scale {
     type State = ();
     fn init(&self, _params: &[F]) {}
-    fn update(&self, u: &mut [F], _: &mut (), _: &StepCtx<'_, F>) -> Result<(), StepError> {
+    fn update(&self, u: &mut [F], s: &mut (), ctx: &StepCtx<'_, F>) -> Result<(), StepError> {
+        self.update_fused(u, s, ctx, &Fuse::IDENTITY)
+    }
+    fn affine(&self, _len: usize, _ctx: &StepCtx<'_, F>) -> Result<Option<Affine<F>>, StepError> {
+        Ok(Some(Affine::scale(F::from_f64(self.0))))
+    }
+    fn update_fused(
+        &self,
+        u: &mut [F],
+        _: &mut (),
+        ctx: &StepCtx<'_, F>,
+        fuse: &Fuse<F>,
+    ) -> Result<(), StepError> {
         let c = F::from_f64(self.0);
-        u.iter_mut().for_each(|x| *x = *x * c);
-        Ok(())
+        fuse.map(u, ctx.params, |_, x| x * c)
+    }
+    fn apply_fused(
+        &self,
+        params: &mut [F],
+        grad: &mut [F],
+        _: &mut (),
+        _step: u64,
+        _loss: Option<f64>,
+        fuse: &Fuse<F>,
+    ) -> Result<(), StepError> {
+        let c = F::from_f64(self.0);
+        fuse.map_apply(grad, params, |_, x| x * c)
     }
 }
 
@@ -20,6 +45,8 @@ impl<F: Real> Transform<F> for Scale {
 /// 0-based step.
 ///
 /// The minus sign implements gdlab's convention that updates are *added* to parameters.
+/// An affine block: in a chain the multiplication is folded into the previous block's pass
+/// (each update is one fused pass), with the same result bit for bit.
 ///
 /// # Examples
 /// ```
@@ -59,15 +86,44 @@ impl<S: Schedule> ScaleByLearningRate<S> {
     pub fn schedule(&self) -> &S {
         &self.schedule
     }
+
+    /// `−η(step)` in the buffer's type.
+    fn factor<F: Real>(&self, step: u64) -> F {
+        F::from_f64(-self.schedule.value(step))
+    }
 }
 
 impl<F: Real, S: Schedule> Transform<F> for ScaleByLearningRate<S> {
     type State = ();
     fn init(&self, _params: &[F]) {}
-    fn update(&self, u: &mut [F], _: &mut (), ctx: &StepCtx<'_, F>) -> Result<(), StepError> {
+    fn update(&self, u: &mut [F], s: &mut (), ctx: &StepCtx<'_, F>) -> Result<(), StepError> {
+        self.update_fused(u, s, ctx, &Fuse::IDENTITY)
+    }
+    fn affine(&self, len: usize, ctx: &StepCtx<'_, F>) -> Result<Option<Affine<F>>, StepError> {
+        check_len("scale_by_learning_rate", ctx.params.len(), len)?;
+        Ok(Some(Affine::scale(self.factor(ctx.step))))
+    }
+    fn update_fused(
+        &self,
+        u: &mut [F],
+        _: &mut (),
+        ctx: &StepCtx<'_, F>,
+        fuse: &Fuse<F>,
+    ) -> Result<(), StepError> {
         check_len("scale_by_learning_rate", ctx.params.len(), u.len())?;
-        let c = F::from_f64(-self.schedule.value(ctx.step));
-        u.iter_mut().for_each(|x| *x = *x * c);
-        Ok(())
+        let c: F = self.factor(ctx.step);
+        fuse.map(u, ctx.params, |_, x| x * c)
+    }
+    fn apply_fused(
+        &self,
+        params: &mut [F],
+        grad: &mut [F],
+        _: &mut (),
+        step: u64,
+        _loss: Option<f64>,
+        fuse: &Fuse<F>,
+    ) -> Result<(), StepError> {
+        let c: F = self.factor(step);
+        fuse.map_apply(grad, params, |_, x| x * c)
     }
 }

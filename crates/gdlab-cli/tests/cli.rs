@@ -652,3 +652,34 @@ fn misshaped_vr_grads_are_one_line_and_exit_2() {
         "`period` must be in [1, ∞) for a replay",
     );
 }
+
+#[test]
+fn majority_vote_verb_validates_and_runs() {
+    let d = scratch("mv");
+    let run = |extra: &[&str]| {
+        let mut args = vec!["optim", "majority-vote", "--steps", "20"];
+        args.extend_from_slice(extra);
+        gdlab(&args, &d)
+    };
+    assert_clean_error(
+        &run(&["--workers", "0"]),
+        "`n_workers` must be in [1, ∞), got 0",
+    );
+    assert_clean_error(
+        &run(&["--radius", "0"]),
+        "`radius` must be in (0, ∞), got 0",
+    );
+    assert_clean_error(&run(&["--radius", "-1"]), "`radius`");
+    assert_clean_error(&run(&["--beta", "0"]), "`beta` must be in (0, 1], got 0");
+    assert_clean_error(&run(&["--beta", "1.5"]), "`beta`");
+    assert_clean_error(&run(&["--lr", "-1"]), "learning_rate");
+    assert_clean_error(&run(&["--option", "3"]), "`option` must be 1 or 2");
+    let o = run(&["--json", "--workers", "3", "--method", "sign-sgd-mv"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["method"], "sign_sgd_mv");
+    // 1 bit per coordinate per worker up, one broadcast down: d = 50, T = 20.
+    assert_eq!(j["bits_up"], 3 * 50 * 20);
+    assert_eq!(j["bits_down"], 50 * 20);
+    assert!(j["tail_mean_grad_l1"].as_f64().unwrap() > 0.0);
+}

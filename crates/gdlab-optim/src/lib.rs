@@ -5,11 +5,23 @@
 //!
 //! * [`transform`]: the blocks: [`ScaleByLearningRate`](transform::ScaleByLearningRate),
 //!   [`AddDecayedWeights`](transform::AddDecayedWeights),
-//!   [`ScaleByMomentum`](transform::ScaleByMomentum), [`ScaleByAdam`](transform::ScaleByAdam).
-//! * [`alias`]: recipes [`sgd`](alias::sgd), [`adam`](alias::adam), [`adamw`](alias::adamw).
+//!   [`ScaleByMomentum`](transform::ScaleByMomentum), [`ScaleByAdam`](transform::ScaleByAdam),
+//!   [`ScaleBySign`](transform::ScaleBySign), [`ScaleByEma`](transform::ScaleByEma),
+//!   [`NormalizeByGlobalNorm`](transform::NormalizeByGlobalNorm), … Element-wise neighbours
+//!   fuse, so each alias's update is one pass over the buffers where the method allows.
+//! * [`alias`]: recipes [`sgd`](alias::sgd), [`adam`](alias::adam), [`adamw`](alias::adamw),
+//!   [`sign_sgd`](alias::sign_sgd), [`signum`](alias::signum),
+//!   [`sign_momentum`](alias::sign_momentum), [`normalized_gd`](alias::normalized_gd),
+//!   [`rescaled_sign`](alias::rescaled_sign), [`ssvr`](alias::ssvr),
+//!   [`ssvr_finite_sum`](alias::ssvr_finite_sum).
+//! * [`estimator`]: how the direction is formed from the same-sample oracle: minibatch,
+//!   STORM/SSVR, SSVR-FS; [`run_estimator`](estimator::run_estimator).
+//! * [`majority_vote`]: distributed sign methods with simulated workers (signSGD-MV,
+//!   SSVR-MV options 1 and 2) with bit accounting.
+//! * [`kernel`]: the fused element-wise kernels every method shares.
 //! * [`spec`]: [`OptimizerSpec`], the run-time form
-//!   (`adam(lr=1e-3,beta1=0.9)`) used by configs and the CLI.
-//! * [`replay`](replay::replay): apply an optimizer to a given gradient sequence.
+//!   (`adam(lr=1e-3,beta1=0.9)`, `ssvr(lr=1e-3,beta=0.1)`) used by configs and the CLI.
+//! * [`replay`](mod@replay): apply an optimizer to a given gradient sequence.
 //!
 //! ## Notation
 //!
@@ -20,6 +32,9 @@
 //! | `β₁`, `β₂`, `ε` | `beta1`, `beta2`, `eps` |
 //! | `λ` | `weight_decay` |
 //! | `m`, `v` | `ScaleByAdamState::{mu, nu}` |
+//! | `β` (SSVR: weight of the fresh gradient) | `beta` (momentum = `1 − beta`) |
+//! | `v_t` (estimator) | the estimator's output |
+//! | `R` (stochastic sign radius) | `radius` |
 //!
 //! **Sign convention**: every alias ends with `−η`, so `θ ← θ + update`.
 //!

@@ -954,6 +954,22 @@ impl<F: Real> Transform<F> for BoxedTransform<F> {
     }
 }
 
+/// Hides every fusion hook of `T`, so that a chain of `Unfused` blocks runs one plain
+/// `update` pass per block, as before fusion existed. For tests and benchmarks that compare
+/// fused and unfused execution (the results must be bitwise equal).
+#[derive(Clone, Debug)]
+pub struct Unfused<T>(pub T);
+
+impl<F: Real, T: Transform<F>> Transform<F> for Unfused<T> {
+    type State = T::State;
+    fn init(&self, p: &[F]) -> T::State {
+        self.0.init(p)
+    }
+    fn update(&self, u: &mut [F], s: &mut T::State, c: &StepCtx<'_, F>) -> Result<(), StepError> {
+        self.0.update(u, s, c)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1116,25 +1132,6 @@ mod tests {
             fuse: &Fuse<F>,
         ) -> Result<(), StepError> {
             self.pass(m, Pass::Apply { grad, params }, fuse)
-        }
-    }
-
-    /// Hides every fusion hook of `T`: the chain runs it as a plain `update` pass.
-    #[derive(Clone, Debug)]
-    struct Unfused<T>(T);
-
-    impl<F: Real, T: Transform<F>> Transform<F> for Unfused<T> {
-        type State = T::State;
-        fn init(&self, p: &[F]) -> T::State {
-            self.0.init(p)
-        }
-        fn update(
-            &self,
-            u: &mut [F],
-            s: &mut T::State,
-            c: &StepCtx<'_, F>,
-        ) -> Result<(), StepError> {
-            self.0.update(u, s, c)
         }
     }
 

@@ -292,25 +292,7 @@ mod tests {
     use super::*;
     use crate::transform::{ScaleByEma, ScaleBySignOfEma};
 
-    /// Hides every fusion hook of `T`, so that a chain of `Unfused` blocks runs one plain
-    /// `update` pass per block, as before fusion existed.
-    #[derive(Clone, Debug)]
-    struct Unfused<T>(T);
-
-    impl<F: Real, T: Transform<F>> Transform<F> for Unfused<T> {
-        type State = T::State;
-        fn init(&self, p: &[F]) -> T::State {
-            self.0.init(p)
-        }
-        fn update(
-            &self,
-            u: &mut [F],
-            s: &mut T::State,
-            c: &StepCtx<'_, F>,
-        ) -> Result<(), StepError> {
-            self.0.update(u, s, c)
-        }
-    }
+    use gdlab_core::transform::Unfused;
 
     /// Forwards everything to `T` and counts the passes `T` runs (calls that reach it).
     #[derive(Clone, Debug)]

@@ -177,17 +177,28 @@ def spec_string(kind, hyper):
     return f"{kind}({args})"
 
 
+def replay_torch(kind, kwargs, params0, grads, dtype):
+    """Parameters after each step of torch.optim on the given gradients, in `dtype`."""
+    p = torch.tensor(params0, dtype=dtype, requires_grad=True)
+    opt = OPTIMIZERS[kind]([p], foreach=False, **kwargs)
+    trajectory = []
+    for g in grads:
+        p.grad = torch.tensor(g, dtype=dtype)
+        opt.step()
+        # float32 values widen exactly to Python floats.
+        trajectory.append(p.detach().clone().to(torch.float64).tolist())
+    return opt, trajectory
+
+
 def run_case(name, kind, seed, kwargs):
     params0, grads = case_inputs(name, seed)
 
-    p = torch.tensor(params0, dtype=torch.float64, requires_grad=True)
-    opt = OPTIMIZERS[kind]([p], foreach=False, **kwargs)
-
-    trajectory = []
-    for g in grads:
-        p.grad = torch.tensor(g, dtype=torch.float64)
-        opt.step()
-        trajectory.append(p.detach().clone().tolist())
+    opt, trajectory = replay_torch(kind, kwargs, params0, grads, torch.float64)
+    # The same inputs rounded to float32, replayed by torch in float32 (its default dtype):
+    # gdlab's f32 path is compared with this at rel 1e-6.
+    _, trajectory_f32 = replay_torch(
+        kind, kwargs, params0.astype(np.float32), grads.astype(np.float32), torch.float32
+    )
 
     hyper = hyper_from_group(kind, opt.param_groups[0])
     return {
@@ -198,6 +209,7 @@ def run_case(name, kind, seed, kwargs):
         "params0": params0.tolist(),
         "grads": grads.tolist(),
         "params": trajectory,
+        "params_f32": trajectory_f32,
     }
 
 
@@ -249,7 +261,7 @@ def main():
             "version": torch.__version__,
             "numpy_version": np.__version__,
             "python": platform.python_version(),
-            "dtype": "float64",
+            "dtype": "float64 (params), float32 (params_f32, from inputs rounded to float32)",
             "command": COMMAND,
         },
         "cases": cases,

@@ -151,55 +151,16 @@ impl ScaleByAdam {
     }
 }
 
-impl<F: Real> Transform<F> for ScaleByAdam {
-    type State = ScaleByAdamState<F>;
-
-    fn init(&self, params: &[F]) -> Self::State {
-        let n = params.len();
-        ScaleByAdamState {
-            count: 0,
-            mu: vec![F::zero(); n],
-            nu: vec![F::zero(); n],
-            nu_max: if self.cfg.amsgrad {
-                vec![F::zero(); n]
-            } else {
-                Vec::new()
-            },
-        }
+element_wise_transform!(ScaleByAdam, ScaleByAdamState<F>, |this, params| {
+    let n = params.len();
+    ScaleByAdamState {
+        count: 0,
+        mu: vec![F::zero(); n],
+        nu: vec![F::zero(); n],
+        nu_max: if this.cfg.amsgrad {
+            vec![F::zero(); n]
+        } else {
+            Vec::new()
+        },
     }
-
-    fn update(
-        &self,
-        u: &mut [F],
-        s: &mut Self::State,
-        ctx: &StepCtx<'_, F>,
-    ) -> Result<(), StepError> {
-        self.update_fused(u, s, ctx, &Fuse::IDENTITY)
-    }
-
-    fn update_fused(
-        &self,
-        u: &mut [F],
-        s: &mut Self::State,
-        ctx: &StepCtx<'_, F>,
-        fuse: &Fuse<F>,
-    ) -> Result<(), StepError> {
-        let pass = Pass::Update {
-            update: u,
-            params: ctx.params,
-        };
-        self.pass(s, pass, fuse)
-    }
-
-    fn apply_fused(
-        &self,
-        params: &mut [F],
-        grad: &mut [F],
-        s: &mut Self::State,
-        _step: u64,
-        _loss: Option<f64>,
-        fuse: &Fuse<F>,
-    ) -> Result<(), StepError> {
-        self.pass(s, Pass::Apply { grad, params }, fuse)
-    }
-}
+});

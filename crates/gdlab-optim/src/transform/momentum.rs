@@ -145,50 +145,10 @@ impl ScaleByMomentum {
     }
 }
 
-impl<F: Real> Transform<F> for ScaleByMomentum {
-    type State = ScaleByMomentumState<F>;
-
-    fn init(&self, _params: &[F]) -> Self::State {
-        ScaleByMomentumState { buffer: None }
-    }
-
-    fn update(
-        &self,
-        u: &mut [F],
-        state: &mut Self::State,
-        ctx: &StepCtx<'_, F>,
-    ) -> Result<(), StepError> {
-        self.update_fused(u, state, ctx, &Fuse::IDENTITY)
-    }
-
-    /// With `μ = 0` the block is the identity map and folds away.
-    fn affine(&self, _len: usize, _ctx: &StepCtx<'_, F>) -> Result<Option<Affine<F>>, StepError> {
-        Ok((self.cfg.momentum <= 0.0).then_some(Affine::IDENTITY))
-    }
-
-    fn update_fused(
-        &self,
-        u: &mut [F],
-        state: &mut Self::State,
-        ctx: &StepCtx<'_, F>,
-        fuse: &Fuse<F>,
-    ) -> Result<(), StepError> {
-        let pass = Pass::Update {
-            update: u,
-            params: ctx.params,
-        };
-        self.pass(state, pass, fuse)
-    }
-
-    fn apply_fused(
-        &self,
-        params: &mut [F],
-        grad: &mut [F],
-        state: &mut Self::State,
-        _step: u64,
-        _loss: Option<f64>,
-        fuse: &Fuse<F>,
-    ) -> Result<(), StepError> {
-        self.pass(state, Pass::Apply { grad, params }, fuse)
-    }
-}
+// With `μ = 0` the block is the identity map and folds away.
+element_wise_transform!(
+    ScaleByMomentum,
+    ScaleByMomentumState<F>,
+    |_this, _params| ScaleByMomentumState { buffer: None },
+    affine = |this, _len, _ctx| Ok((this.cfg.momentum <= 0.0).then_some(Affine::IDENTITY))
+);

@@ -3,52 +3,6 @@ use gdlab_core::{ConfigError, Real, StepError};
 
 use crate::kernel::sign;
 
-/// Implements [`Transform`] for an element-wise block whose inherent
-/// `fn pass<F: Real>(&self, &mut State, Pass<'_, F>, &Fuse<F>) -> Result<(), StepError>`
-/// is its one fused pass: `update`, `update_fused` and `apply_fused` all run it.
-macro_rules! element_wise_transform {
-    ($block:ty, $state:ty, |$params:ident| $init:expr) => {
-        impl<F: Real> Transform<F> for $block {
-            type State = $state;
-            fn init(&self, $params: &[F]) -> $state {
-                $init
-            }
-            fn update(
-                &self,
-                u: &mut [F],
-                s: &mut $state,
-                ctx: &StepCtx<'_, F>,
-            ) -> Result<(), StepError> {
-                self.update_fused(u, s, ctx, &Fuse::IDENTITY)
-            }
-            fn update_fused(
-                &self,
-                u: &mut [F],
-                s: &mut $state,
-                ctx: &StepCtx<'_, F>,
-                fuse: &Fuse<F>,
-            ) -> Result<(), StepError> {
-                let pass = Pass::Update {
-                    update: u,
-                    params: ctx.params,
-                };
-                self.pass(s, pass, fuse)
-            }
-            fn apply_fused(
-                &self,
-                params: &mut [F],
-                grad: &mut [F],
-                s: &mut $state,
-                _step: u64,
-                _loss: Option<f64>,
-                fuse: &Fuse<F>,
-            ) -> Result<(), StepError> {
-                self.pass(s, Pass::Apply { grad, params }, fuse)
-            }
-        }
-    };
-}
-
 /// Element-wise sign: `u ← sign(u)`, with `sign(0) = 0`.
 ///
 /// Invariant to positive rescaling of the incoming update. Followed by

@@ -22,6 +22,7 @@
 //! * [`spec`]: [`OptimizerSpec`], the run-time form
 //!   (`adam(lr=1e-3,beta1=0.9)`, `ssvr(lr=1e-3,beta=0.1)`) used by configs and the CLI.
 //! * [`replay`](mod@replay): apply an optimizer to a given gradient sequence.
+//! * [`tune`]: step-size search on a log₁₀ grid (sparse, then dense; lowest final loss).
 //!
 //! ## Notation
 //!
@@ -62,6 +63,7 @@ pub mod majority_vote;
 pub mod replay;
 pub mod spec;
 pub mod transform;
+pub mod tune;
 
 pub use error::SpecError;
 pub use spec::OptimizerSpec;

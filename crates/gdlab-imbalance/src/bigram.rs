@@ -13,7 +13,7 @@
 //! **Layout**: the flat parameters hold `Wᵀ` row-major — row `a` is the logit table of the
 //! tokens following `a` (`V × V`) — then `b` (`V`).
 
-use gdlab_core::{Real, Seed};
+use gdlab_core::Seed;
 use rand::Rng;
 use rayon::prelude::*;
 

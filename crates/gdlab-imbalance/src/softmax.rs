@@ -3,10 +3,11 @@
 //!
 //! Parameters are one flat buffer: `W` row-major (`n_classes × n_features`, row `k` is the
 //! block `w_k` of class `k`), then the bias `b` (`n_classes`) when the model has one. The
-//! two large products per gradient, `Z = X Wᵀ` and `∇_W = Pᵀ X / n`, are faer matrix
-//! products, split into fixed-size blocks (rows of `Z`, columns of `∇_W`) that rayon runs
-//! in parallel: every output entry is computed by one sequential faer product whatever the
-//! thread count, so results are bitwise independent of the number of threads.
+//! two large products per gradient, `Z = X Wᵀ` and `∇_W = Pᵀ X / n`, are sequential faer
+//! matrix products (≈ 100 GFLOP/s in f32 on one AVX-512 core at the quick study's size;
+//! splitting them into row blocks for rayon was 10× slower); the softmax pass runs in
+//! fixed-size row blocks with rayon. Results are bitwise independent of the thread count;
+//! parallelise across independent runs.
 
 use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
@@ -16,10 +17,23 @@ use rayon::prelude::*;
 
 use crate::error::{ImbalanceError, Result};
 
-/// Rows of `Z = X Wᵀ` per parallel block.
+/// Rows of the softmax pass per parallel block.
 const ROW_BLOCK: usize = 64;
-/// Columns of `∇_W = Pᵀ X` per parallel block.
-const COL_BLOCK: usize = 128;
+
+/// Leaves the vector registers in a clean state after a faer matrix product.
+///
+/// faer's x86 GEMM kernels (`private-gemm-x86`, AVX-512) return with the upper halves of
+/// the vector registers dirty (no `vzeroupper`). All of our scalar and auto-vectorised code
+/// is compiled for baseline x86-64 (legacy SSE encoding), and on this CPU every such
+/// instruction then pays the AVX–SSE transition penalty: the softmax pass after a product
+/// measured ≈ 30× slower (35 ms instead of 1.2 ms at 896 × 127), as did every later scalar
+/// loop of the thread (the state is inherited by threads spawned from it). Any faer SIMD
+/// routine ends with `vzeroupper` (inserted by LLVM), so running a tiny one restores full
+/// speed; `black_box` keeps it from being optimised away.
+pub fn clean_vector_state() {
+    let v = faer::Col::<f64>::from_fn(64, |i| i as f64);
+    std::hint::black_box(std::hint::black_box(&v).norm_l2());
+}
 
 /// An element type the model runs on: `f32` or `f64` (gdlab's [`Real`] plus faer's field
 /// trait for the matrix products).
@@ -366,17 +380,23 @@ impl SoftmaxLinear {
         losses.clear();
         losses.resize(n, 0.0);
         let with_grad = grad.is_some();
-        // Z = X Wᵀ (+ b), then per row: loss and, for the gradient, P − Y in place.
+        // Z = X Wᵀ: one sequential faer product (the parallelism of a study is across runs).
+        matmul(
+            MatMut::from_row_major_slice_mut(logits.as_mut_slice(), n, c),
+            Accum::Replace,
+            MatRef::from_row_major_slice(x, n, d),
+            w.transpose(),
+            F::one(),
+            Par::Seq,
+        );
+        clean_vector_state();
+        // Per row (+ b): loss and, for the gradient, P − Y in place; rows in parallel.
         logits
             .par_chunks_mut(ROW_BLOCK * c)
             .zip(losses.par_chunks_mut(ROW_BLOCK))
             .enumerate()
             .for_each(|(blk, (z, loss))| {
                 let r0 = blk * ROW_BLOCK;
-                let rows = loss.len();
-                let xb = MatRef::from_row_major_slice(&x[r0 * d..(r0 + rows) * d], rows, d);
-                let zb = MatMut::from_row_major_slice_mut(z, rows, c);
-                matmul(zb, Accum::Replace, xb, w.transpose(), F::one(), Par::Seq);
                 for (r, (zr, l)) in z.chunks_mut(c).zip(loss.iter_mut()).enumerate() {
                     let y = labels[r0 + r];
                     if self.bias {
@@ -402,15 +422,15 @@ impl SoftmaxLinear {
             let (gw, gb) = grad.split_at_mut(c * d);
             let p = MatRef::from_row_major_slice(logits.as_slice(), n, c);
             let xm = MatRef::from_row_major_slice(x, n, d);
-            MatMut::from_row_major_slice_mut(gw, c, d)
-                .par_col_chunks_mut(COL_BLOCK)
-                .enumerate()
-                .for_each(|(blk, dst)| {
-                    let j0 = blk * COL_BLOCK;
-                    let width = dst.ncols();
-                    let rhs = xm.subcols(j0, width);
-                    matmul(dst, Accum::Replace, p.transpose(), rhs, inv_n, Par::Seq);
-                });
+            matmul(
+                MatMut::from_row_major_slice_mut(gw, c, d),
+                Accum::Replace,
+                p.transpose(),
+                xm,
+                inv_n,
+                Par::Seq,
+            );
+            clean_vector_state();
             if self.bias {
                 let mut acc = vec![0.0_f64; c];
                 for row in logits.chunks(c) {

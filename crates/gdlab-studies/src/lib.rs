@@ -12,6 +12,7 @@
 //! | [`registry`] | every registered study |
 //! | [`problems`] | synthetic problems shared by studies (non-convex logistic finite sum, Box–Muller normals) |
 //! | [`random_reshuffling`] | De Sa (NeurIPS 2020): random reshuffling is not always better |
+//! | [`heavy_tailed`] | Kunstner, Yadav, Milligan, Schmidt & Bietti (NeurIPS 2024): heavy-tailed class imbalance, GD vs Adam and sign descent |
 //! | [`ssvr`] | Jiang, Yang, Yang & Zhang (NeurIPS 2024): sign-based optimization with variance reduction |
 //!
 //! ## Example
@@ -27,6 +28,7 @@
 //! ```
 
 pub mod error;
+pub mod heavy_tailed;
 pub mod problems;
 pub mod random_reshuffling;
 pub mod registry;

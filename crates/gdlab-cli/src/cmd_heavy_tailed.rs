@@ -77,7 +77,9 @@ fn text(a: &TextArgs) -> Result<Outcome> {
         s.push_str(&format!(
             "  {:<6} final loss {}\n",
             m.label(),
-            l.map_or("diverged / no stable step size".to_string(), |v| format!("{v:.6}"))
+            l.map_or("diverged / no stable step size".to_string(), |v| format!(
+                "{v:.6}"
+            ))
         ));
     }
     for c in &outcome.verdict.checks {
@@ -85,7 +87,11 @@ fn text(a: &TextArgs) -> Result<Outcome> {
             "  [{}] {}: observed {} {} {}\n",
             if c.pass { "pass" } else { "FAIL" },
             c.claim,
-            if c.non_finite { "n/a".to_string() } else { format!("{:.6}", c.observed) },
+            if c.non_finite {
+                "n/a".to_string()
+            } else {
+                format!("{:.6}", c.observed)
+            },
             c.cmp.symbol(),
             c.threshold
         ));

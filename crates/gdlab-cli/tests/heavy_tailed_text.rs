@@ -48,8 +48,18 @@ fn zipf_text_corpus_writes_the_group_report() {
     .unwrap();
     let o = gdlab(
         &[
-            "heavy-tailed", "text", "--tokens", "zipf.txt", "--format", "text", "--vocab",
-            "200", "--steps", "40", "--out", "rep",
+            "heavy-tailed",
+            "text",
+            "--tokens",
+            "zipf.txt",
+            "--format",
+            "text",
+            "--vocab",
+            "200",
+            "--steps",
+            "40",
+            "--out",
+            "rep",
         ],
         &d,
     );
@@ -62,12 +72,22 @@ fn zipf_text_corpus_writes_the_group_report() {
     }
     let md = std::fs::read_to_string(d.join("rep/report.md")).unwrap();
     assert!(md.contains("Per-group training loss at the last step"));
-    for f in ["metrics.json", "report.html", "groups_gd.csv", "groups_adam.csv", "groups_sign.csv", "overall_loss.csv"] {
+    for f in [
+        "metrics.json",
+        "report.html",
+        "groups_gd.csv",
+        "groups_adam.csv",
+        "groups_sign.csv",
+        "overall_loss.csv",
+    ] {
         assert!(d.join("rep").join(f).exists(), "{f}");
     }
     // Group curves: 10 groups.
     let csv = std::fs::read_to_string(d.join("rep/groups_adam.csv")).unwrap();
-    assert!(csv.contains("group 1,") && csv.contains("group 10,"), "{csv}");
+    assert!(
+        csv.contains("group 1,") && csv.contains("group 10,"),
+        "{csv}"
+    );
     std::fs::remove_dir_all(&d).unwrap();
 }
 
@@ -78,7 +98,19 @@ fn integer_token_ids_work_too() {
         .map(|i| ((i * i + 7 * i) % 37 % (1 + i % 11)).to_string() + " ")
         .collect();
     std::fs::write(d.join("ids.txt"), ids).unwrap();
-    let o = gdlab(&["heavy-tailed", "text", "--tokens", "ids.txt", "--steps", "10", "--out", "o"], &d);
+    let o = gdlab(
+        &[
+            "heavy-tailed",
+            "text",
+            "--tokens",
+            "ids.txt",
+            "--steps",
+            "10",
+            "--out",
+            "o",
+        ],
+        &d,
+    );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(d.join("o/report.md").exists());
     std::fs::remove_dir_all(&d).unwrap();
@@ -92,18 +124,34 @@ fn bad_inputs_exit_2_with_one_clear_line() {
     assert_clean_error(&o, &["nope.txt", "No such file"]);
     // Empty corpus.
     std::fs::write(d.join("empty.txt"), " \n ").unwrap();
-    let o = gdlab(&["heavy-tailed", "text", "--tokens", "empty.txt", "--format", "text"], &d);
+    let o = gdlab(
+        &[
+            "heavy-tailed",
+            "text",
+            "--tokens",
+            "empty.txt",
+            "--format",
+            "text",
+        ],
+        &d,
+    );
     assert_clean_error(&o, &["empty.txt", "0 token(s)"]);
     // Vocab 0.
     std::fs::write(d.join("ok.txt"), "1 2 3 1 2").unwrap();
-    let o = gdlab(&["heavy-tailed", "text", "--tokens", "ok.txt", "--vocab", "0"], &d);
+    let o = gdlab(
+        &["heavy-tailed", "text", "--tokens", "ok.txt", "--vocab", "0"],
+        &d,
+    );
     assert_clean_error(&o, &["--vocab", "1..=10000"]);
     // Non-integer token in an id file.
     std::fs::write(d.join("words.txt"), "1 2 three 4").unwrap();
     let o = gdlab(&["heavy-tailed", "text", "--tokens", "words.txt"], &d);
     assert_clean_error(&o, &["words.txt", "`three`", "not a non-negative integer"]);
     // Steps out of range.
-    let o = gdlab(&["heavy-tailed", "text", "--tokens", "ok.txt", "--steps", "0"], &d);
+    let o = gdlab(
+        &["heavy-tailed", "text", "--tokens", "ok.txt", "--steps", "0"],
+        &d,
+    );
     assert_clean_error(&o, &["--steps"]);
     // A single distinct token cannot train a classifier.
     std::fs::write(d.join("same.txt"), "7 7 7 7").unwrap();

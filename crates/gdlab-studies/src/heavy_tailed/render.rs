@@ -50,9 +50,18 @@ pub(super) fn step_size_table(
                     if t.gated { "" } else { " (unscored)" }
                 ),
                 trials,
-                t.tune
-                    .best
-                    .map_or("none (all diverged)".to_string(), |b| fmt_exp(b.exponent)),
+                t.tune.best.map_or("none (all diverged)".to_string(), |b| {
+                    let ks = t.tune.trials.iter().map(|tr| tr.exponent);
+                    let lo = ks.clone().fold(f64::INFINITY, f64::min);
+                    let hi = ks.fold(f64::NEG_INFINITY, f64::max);
+                    let edge = b.exponent.to_bits() == lo.to_bits()
+                        || b.exponent.to_bits() == hi.to_bits();
+                    format!(
+                        "{}{}",
+                        fmt_exp(b.exponent),
+                        if edge { " (grid edge)" } else { "" }
+                    )
+                }),
             ]
         })
         .collect();

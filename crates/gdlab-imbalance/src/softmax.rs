@@ -401,7 +401,7 @@ impl SoftmaxLinear {
                     let y = labels[r0 + r];
                     if self.bias {
                         for (zk, &bk) in zr.iter_mut().zip(b) {
-                            *zk = *zk + bk;
+                            *zk += bk;
                         }
                     }
                     let max = zr.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v.as_f64()));
@@ -412,7 +412,7 @@ impl SoftmaxLinear {
                         for zk in zr.iter_mut() {
                             *zk = F::from_f64((zk.as_f64() - lse).exp());
                         }
-                        zr[y] = zr[y] - F::one();
+                        zr[y] -= F::one();
                     }
                 }
             });

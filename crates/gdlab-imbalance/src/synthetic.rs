@@ -252,7 +252,7 @@ mod tests {
             .chunks(401)
             .flat_map(|r| r[..400].iter().copied())
             .collect();
-        assert!(x.chunks(401).all(|r| r[400] == 1.0));
+        assert!(x.chunks(401).all(|r| r[400].to_bits() == 1.0_f64.to_bits()));
         let m = vals.iter().sum::<f64>() / vals.len() as f64;
         let v = vals.iter().map(|a| (a - m) * (a - m)).sum::<f64>() / vals.len() as f64;
         // 64 000 normals: se(mean) = 3/253 = 0.012, se(var) ≈ 9·√(2/64000) = 0.05.

@@ -184,6 +184,7 @@ pub fn tune_sparse_dense_par<E: Send>(
 }
 
 #[cfg(test)]
+#[allow(clippy::float_cmp)] // exact grid exponents and ±∞: `==` is a deliberate bitwise check
 mod tests {
     use super::*;
 

@@ -141,8 +141,8 @@ pub(super) fn group_curves(
     for t in tuned {
         let Some(trace) = &t.trace else { continue };
         let mut plot = LinePlot::new(
-            &format!("{prefix}groups_{}", t.method.key()),
-            &format!(
+            format!("{prefix}groups_{}", t.method.key()),
+            format!(
                 "{}{}: per-group training loss (group 1 = most frequent classes, {} = rarest)",
                 t.method.label(),
                 if t.gated { "" } else { " (unscored)" },

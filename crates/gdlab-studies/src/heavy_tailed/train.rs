@@ -11,6 +11,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::study::StudyError;
 
+/// The full-batch oracle of a training run: `oracle(params, grad, class_loss_sums)` writes
+/// the gradient and the per-class loss sums and returns the mean loss.
+pub type Oracle<'a, F> = dyn FnMut(&[F], &mut [F], &mut Vec<f64>) -> Result<f64, StudyError> + 'a;
+
 /// An optimizer of the paper's experiments (spec §2), PyTorch semantics.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -77,7 +81,7 @@ impl Method {
         params: Vec<F>,
         n_steps: usize,
         groups: &FrequencyGroups,
-        oracle: &mut dyn FnMut(&[F], &mut [F], &mut Vec<f64>) -> Result<f64, StudyError>,
+        oracle: &mut Oracle<'_, F>,
     ) -> Result<RunTrace, StudyError> {
         let heavy_ball = MomentumConfig {
             momentum: 0.9,
@@ -175,7 +179,7 @@ fn run<F: Float, T: Transform<F>>(
     mut params: Vec<F>,
     n_steps: usize,
     groups: &FrequencyGroups,
-    oracle: &mut dyn FnMut(&[F], &mut [F], &mut Vec<f64>) -> Result<f64, StudyError>,
+    oracle: &mut Oracle<'_, F>,
 ) -> Result<RunTrace, StudyError> {
     let mut state = opt.init(&params);
     let mut grad = vec![F::zero(); params.len()];

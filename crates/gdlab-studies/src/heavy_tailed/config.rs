@@ -65,6 +65,9 @@ impl Config {
                 ],
             },
             // Spec §5b: m = 11, 1000 steps, sparse 1e-6…1e0 then dense, full optimizer list.
+            // Cost: 2 products of 22 528 × 24 576 × 2047 per step ≈ 4.5 TFLOP; at faer's
+            // ≈ 100 GFLOP/s per core (f32) ≈ 45 s per step, ≈ 12 h per run, ≈ 80 runs:
+            // weeks on 2 cores ("GPU-class compute", spec §5b). Implemented, not run here.
             Mode::Full => Config {
                 size: 11,
                 n_steps: 1000,

@@ -187,3 +187,46 @@ pub(super) fn overall_curves(
     report.line_plot(plot)?;
     Ok(())
 }
+
+/// The per-group losses every `every` steps, one table per gated method (the text form of
+/// the per-group figure).
+pub(super) fn group_curve_tables(
+    report: &mut Report,
+    groups: &FrequencyGroups,
+    tuned: &[Tuned],
+    every: usize,
+) -> Result<(), StudyError> {
+    for t in tuned.iter().filter(|t| t.gated) {
+        let Some(trace) = &t.trace else { continue };
+        let mut headers = vec!["step".to_string()];
+        headers.extend((1..=groups.n_groups()).map(|g| format!("g{g}")));
+        headers.push("overall".into());
+        let rows = trace
+            .group_losses
+            .iter()
+            .zip(&trace.losses)
+            .enumerate()
+            .filter(|(step, _)| step % every.max(1) == 0 || *step + 1 == trace.losses.len())
+            .map(|(step, (gl, &l))| {
+                let mut row = vec![step.to_string()];
+                row.extend(
+                    gl.iter()
+                        .map(|v| v.map_or("—".into(), |x| format!("{x:.2}"))),
+                );
+                row.push(format!("{l:.3}"));
+                row
+            })
+            .collect();
+        let h: Vec<&str> = headers.iter().map(String::as_str).collect();
+        report.table(
+            &format!(
+                "{}: per-group loss every {every} steps (g1 = most frequent, g{} = rarest)",
+                t.method.label(),
+                groups.n_groups()
+            ),
+            &h,
+            rows,
+        )?;
+    }
+    Ok(())
+}

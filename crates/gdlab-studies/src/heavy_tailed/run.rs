@@ -402,6 +402,7 @@ pub(super) fn run(
          groups and leaves the rare ones near log c; Adam and sign descent lower all groups.",
     );
     render::group_curves(report, &groups, &tuned, "")?;
+    render::group_curve_tables(report, &groups, &tuned, (cfg.n_steps / 10).max(1))?;
 
     // ---- Secondary checks ----
     secondary::weighted_quadratic(&mut v, report)?;

@@ -279,6 +279,7 @@ pub fn run_text(opts: &TextOptions, out_dir: &Path) -> Result<TextOutcome, Study
     )?;
     render::overall_curves(&mut report, &tuned, "overall_loss")?;
     render::group_curves(&mut report, &groups, &tuned, "")?;
+    render::group_curve_tables(&mut report, &groups, &tuned, (opts.n_steps / 10).max(1))?;
     report.metric(
         "corpus",
         json!({"tokens": corpus.n_tokens, "vocab": v, "bigrams": n, "nonzero_bigrams": counts.nnz()}),

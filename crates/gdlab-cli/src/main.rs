@@ -9,6 +9,7 @@
 
 mod cmd_bench;
 mod cmd_optim;
+mod cmd_privacy;
 mod cmd_sampling;
 mod cmd_study;
 mod input;
@@ -43,6 +44,9 @@ enum Command {
     /// Time optimizer steps and a STREAM triad (for `benches/peers/optim.py`).
     #[command(subcommand)]
     Bench(cmd_bench::BenchCmd),
+    /// Differential privacy: matrix factorizations (BSR, baselines, AOF) and calibration.
+    #[command(subcommand)]
+    Privacy(cmd_privacy::PrivacyCmd),
 }
 
 /// How a command ended, mapped to the process exit code.
@@ -92,6 +96,7 @@ fn main() -> ExitCode {
         Some(Command::Optim(c)) => cmd_optim::dispatch(c),
         Some(Command::Sampling(c)) => cmd_sampling::dispatch(c),
         Some(Command::Bench(c)) => cmd_bench::dispatch(c),
+        Some(Command::Privacy(c)) => cmd_privacy::dispatch(c),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

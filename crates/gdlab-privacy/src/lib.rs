@@ -57,6 +57,29 @@
 //! assert!(noise.std() > 0.0);
 //! ```
 
+//! ## Composing with an optimizer (the README's example)
+//!
+//! ```
+//! use gdlab_core::{transform::{StepCtx, Transform, TransformExt}, Seed};
+//! use gdlab_optim::{alias::sgd, transform::MomentumConfig};
+//! use gdlab_privacy::{accounting::{calibrate, Calibration}, noise::AddCorrelatedNoise,
+//!     sensitivity::Participation, strategy::{factorize, StrategyKind}, workload::Workload};
+//!
+//! // momentum 0.9, 5 epochs of 80 steps: n = 400, b = 80, k = 5; BSR with p = b
+//! let a = Workload::momentum(1.0, 0.9, 400)?;
+//! let part = Participation::min_separation(80, 5, 400)?;
+//! let bsr = factorize(&a, StrategyKind::Bsr { bandwidth: 80 }, part, None)?;
+//! let sigma = calibrate(4.0, 1e-5, 1.0, Calibration::Analytic)?.noise_multiplier;
+//! let noise = AddCorrelatedNoise::for_dp_sgd(bsr.noising()?, 1.0, sigma, bsr.sensitivity.value, 100, Seed(0))?;
+//! let opt = noise.then(sgd(0.05, MomentumConfig { momentum: 0.9, ..Default::default() }, 0.0)?);
+//! let theta = vec![0.0_f64; 3];
+//! let mut state = opt.init(&theta);
+//! let mut g = vec![0.1_f64, -0.2, 0.3]; // clipped, batch-averaged gradient
+//! opt.update(&mut g, &mut state, &StepCtx::new(0, &theta))?;
+//! assert!(g.iter().all(|x| x.is_finite()));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
 pub mod accounting;
 pub mod aof;
 pub mod clip;

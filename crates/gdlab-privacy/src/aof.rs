@@ -361,7 +361,7 @@ fn axpy(a: f64, x: &[f64], y: &mut [f64]) {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::float_cmp)] // exact zeros are what these tests check
 mod tests {
     use super::*;
     use gdlab_core::assert_close;

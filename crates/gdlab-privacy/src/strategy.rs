@@ -159,6 +159,7 @@ fn check_bandwidth(bandwidth: usize, n: usize) -> Result<()> {
 /// gdlab_core::assert_close!(c, [1.0, 0.95, 0.90375, 0.8609375], rel = 1e-14);
 /// ```
 #[must_use]
+#[allow(clippy::float_cmp)] // α = β exactly selects the division-free special case
 pub fn sqrt_closed_form(alpha: f64, beta: f64, len: usize) -> Vec<f64> {
     if alpha == beta {
         let mut v = Vec::with_capacity(len);
@@ -317,7 +318,7 @@ pub fn factorize(
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::float_cmp)] // exact zeros are what these tests check
 mod tests {
     use super::*;
     use gdlab_core::assert_close;

@@ -118,9 +118,9 @@ impl Toeplitz {
         for (m, o) in out.iter_mut().enumerate() {
             let mut s = 0.0;
             let j_hi = m.min(short.len() - 1);
-            for j in 0..=j_hi {
+            for (j, sj) in short.iter().enumerate().take(j_hi + 1) {
                 if let Some(l) = long.get(m - j) {
-                    s += short[j] * l;
+                    s += sj * l;
                 }
             }
             *o = s;

@@ -195,6 +195,9 @@ fn train(
     })
 }
 
+/// (mean, std) of the test loss, (mean, std) of the accuracy, diverged runs.
+type MethodStats = ((f64, f64), (f64, f64), usize);
+
 fn mean_std(xs: &[f64]) -> (f64, f64) {
     let m = xs.iter().sum::<f64>() / xs.len() as f64;
     let var = xs.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (xs.len().max(2) - 1) as f64;
@@ -348,7 +351,7 @@ pub(super) fn run(
     for (&(m, _), r) in jobs.iter().zip(finals) {
         per_method[m].push(r?);
     }
-    let stats: Vec<((f64, f64), (f64, f64), usize)> = per_method
+    let stats: Vec<MethodStats> = per_method
         .iter()
         .map(|runs| {
             let ok: Vec<&RunOut> = runs.iter().filter(|r| !r.diverged).collect();

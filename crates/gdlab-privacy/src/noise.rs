@@ -17,7 +17,7 @@ use crate::toeplitz::Toeplitz;
 
 /// Coordinates processed together, so the `p` passes over the ring buffer reuse the
 /// chunk of `w` from cache.
-const CHUNK: usize = 512;
+const CHUNK: usize = 2048;
 
 #[derive(Clone, Debug, PartialEq)]
 enum Coefs {

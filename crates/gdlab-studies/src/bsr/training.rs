@@ -323,6 +323,30 @@ pub(super) fn run(
         tune_rows,
     )?;
 
+    let lo = cfg
+        .learning_rates
+        .iter()
+        .copied()
+        .fold(f64::INFINITY, f64::min);
+    let hi = cfg
+        .learning_rates
+        .iter()
+        .copied()
+        .fold(f64::NEG_INFINITY, f64::max);
+    let at_edge: Vec<String> = tune_methods
+        .iter()
+        .zip(&best_lr)
+        .filter(|(_, b)| b.1 <= lo || b.1 >= hi)
+        .map(|(m, b)| format!("{} (η = {})", m.name, b.1))
+        .collect();
+    if !at_edge.is_empty() {
+        report.note(&format!(
+            "The tuned learning rate is at the edge of the paper's grid for: {}. The grid is the \
+             spec's and is kept; a finer or wider grid could move both private methods' losses.",
+            at_edge.join(", ")
+        ));
+    }
+
     // final runs
     let final_methods = methods(cfg.batch_size)?;
     let jobs: Vec<(usize, usize)> = (0..final_methods.len())

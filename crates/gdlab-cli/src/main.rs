@@ -10,6 +10,7 @@
 mod cmd_bench;
 mod cmd_heavy_tailed;
 mod cmd_optim;
+mod cmd_privacy;
 mod cmd_sampling;
 mod cmd_study;
 mod input;
@@ -47,6 +48,9 @@ enum Command {
     /// Heavy-tailed class imbalance on your own corpus (bigram model, GD vs Adam vs sign).
     #[command(subcommand)]
     HeavyTailed(cmd_heavy_tailed::HeavyTailedCmd),
+    /// Differential privacy: matrix factorizations (BSR, baselines, AOF) and calibration.
+    #[command(subcommand)]
+    Privacy(cmd_privacy::PrivacyCmd),
 }
 
 /// How a command ended, mapped to the process exit code.
@@ -97,6 +101,7 @@ fn main() -> ExitCode {
         Some(Command::Sampling(c)) => cmd_sampling::dispatch(c),
         Some(Command::Bench(c)) => cmd_bench::dispatch(c),
         Some(Command::HeavyTailed(c)) => cmd_heavy_tailed::dispatch(c),
+        Some(Command::Privacy(c)) => cmd_privacy::dispatch(c),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

@@ -683,3 +683,133 @@ fn majority_vote_verb_validates_and_runs() {
     assert_eq!(j["bits_down"], 50 * 20);
     assert!(j["tail_mean_grad_l1"].as_f64().unwrap() > 0.0);
 }
+
+#[test]
+fn privacy_factorize_bsr_matches_spec_table() {
+    let d = scratch("privacy-factorize");
+    let o = gdlab(
+        &[
+            "privacy",
+            "factorize",
+            "--workload",
+            "momentum",
+            "--alpha",
+            "1",
+            "--beta",
+            "0",
+            "--n",
+            "200",
+            "--participations",
+            "2",
+            "--separation",
+            "100",
+            "--strategy",
+            "bsr",
+            "--json",
+        ],
+        &d,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let j: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    // spec §6.3: BSR E = 3.645 at (1,0), n = 200, b = 100, k = 2
+    assert!((j["rmse"].as_f64().unwrap() - 3.645).abs() < 5e-4);
+    assert_eq!(j["bandwidth"], 100);
+    assert_eq!(j["sensitivity"]["kind"], "exact");
+    assert!(j["lower_bound"].as_f64().unwrap() < j["rmse"].as_f64().unwrap());
+    assert!(j["seconds"].as_f64().unwrap() >= 0.0);
+    let t = gdlab(
+        &[
+            "privacy",
+            "factorize",
+            "--n",
+            "100",
+            "--strategy",
+            "identity",
+        ],
+        &d,
+    );
+    assert!(t.status.success());
+    assert!(stdout(&t).contains("E = ‖B‖_F·sens/√n = 7.10"));
+}
+
+#[test]
+fn privacy_calibrate_json_labels_both_methods() {
+    let d = scratch("privacy-calibrate");
+    let o = gdlab(
+        &[
+            "privacy",
+            "calibrate",
+            "--epsilon",
+            "1",
+            "--delta",
+            "1e-5",
+            "--json",
+        ],
+        &d,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let j: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    // fixture dp_calibrate.json (dp_accounting PLD): 3.7306316348182786
+    let a = j["analytic"]["noise_multiplier"].as_f64().unwrap();
+    assert!((a / 3.730_631_634_818_278_6 - 1.0).abs() < 1e-6);
+    assert_eq!(j["classical"]["method"], "classical");
+    let c = gdlab(
+        &[
+            "privacy",
+            "calibrate",
+            "--epsilon",
+            "8",
+            "--delta",
+            "1e-5",
+            "--sensitivity",
+            "2",
+        ],
+        &d,
+    );
+    assert!(c.status.success());
+    assert!(stdout(&c).contains("only proven for ε < 1"));
+}
+
+#[test]
+fn privacy_bad_input_is_a_clean_error() {
+    let d = scratch("privacy-bad");
+    let f = |extra: &[&str]| {
+        let mut v = vec!["privacy", "factorize", "--strategy", "bsr"];
+        v.extend_from_slice(extra);
+        gdlab(&v, &d)
+    };
+    assert_clean_error(&f(&["--n", "100", "--alpha", "1.5"]), "alpha");
+    assert_clean_error(
+        &f(&["--n", "100", "--alpha", "0.9", "--beta", "0.95"]),
+        "beta",
+    );
+    assert_clean_error(&f(&["--n", "100", "--beta", "-0.1"]), "beta");
+    assert_clean_error(&f(&["--n", "100", "--bandwidth", "0"]), "bandwidth");
+    assert_clean_error(&f(&["--n", "100", "--bandwidth", "101"]), "bandwidth");
+    assert_clean_error(
+        &f(&["--n", "400", "--participations", "5", "--separation", "100"]),
+        "max_participations",
+    );
+    assert_clean_error(
+        &f(&["--n", "400", "--separation", "100"]),
+        "--participations",
+    );
+    assert_clean_error(
+        &f(&["--n", "400", "--participations", "2", "--separation", "0"]),
+        "min_sep",
+    );
+    assert_clean_error(&f(&["--n", "0"]), "--n");
+    let c = |extra: &[&str]| {
+        let mut v = vec!["privacy", "calibrate"];
+        v.extend_from_slice(extra);
+        gdlab(&v, &d)
+    };
+    assert_clean_error(&c(&["--epsilon", "0", "--delta", "1e-5"]), "epsilon");
+    assert_clean_error(&c(&["--epsilon", "-1", "--delta", "1e-5"]), "epsilon");
+    assert_clean_error(&c(&["--epsilon", "1", "--delta", "1"]), "delta");
+    assert_clean_error(&c(&["--epsilon", "1", "--delta", "0"]), "delta");
+    assert_clean_error(
+        &c(&["--epsilon", "1", "--delta", "1e-5", "--sensitivity", "0"]),
+        "sensitivity",
+    );
+}

@@ -14,6 +14,7 @@
 //! | [`random_reshuffling`] | De Sa (NeurIPS 2020): random reshuffling is not always better |
 //! | [`heavy_tailed`] | Kunstner, Yadav, Milligan, Schmidt & Bietti (NeurIPS 2024): heavy-tailed class imbalance, GD vs Adam and sign descent |
 //! | [`ssvr`] | Jiang, Yang, Yang & Zhang (NeurIPS 2024): sign-based optimization with variance reduction |
+//! | [`bsr`] | Kalinin & Lampert (NeurIPS 2024): banded square root factorization for DP training |
 //!
 //! ## Example
 //!
@@ -27,6 +28,7 @@
 //! std::fs::remove_dir_all(&out).unwrap();
 //! ```
 
+pub mod bsr;
 pub mod error;
 pub mod heavy_tailed;
 pub mod problems;

@@ -9,6 +9,7 @@ pub fn all() -> Vec<Box<dyn Study>> {
         Box::new(crate::random_reshuffling::RandomReshuffling),
         Box::new(crate::ssvr::Ssvr),
         Box::new(crate::heavy_tailed::HeavyTailed),
+        Box::new(crate::bsr::Bsr),
     ]
 }
 

@@ -360,7 +360,12 @@ impl SparseRegressionConfig {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::float_cmp, clippy::needless_range_loop)]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::float_cmp,
+        clippy::needless_range_loop
+    )]
     use super::*;
 
     #[test]

@@ -339,7 +339,12 @@ fn add_assign_par(x: &mut [f64], y: &[f64]) {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::float_cmp, clippy::needless_range_loop)]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::float_cmp,
+        clippy::needless_range_loop
+    )]
     use super::*;
     use crate::data::SparseRegressionConfig;
     use crate::mixing::WeightRule;

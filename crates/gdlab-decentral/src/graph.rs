@@ -513,7 +513,12 @@ impl GraphSpec {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::float_cmp, clippy::needless_range_loop)]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::float_cmp,
+        clippy::needless_range_loop
+    )]
     use super::*;
 
     #[test]

@@ -314,7 +314,12 @@ pub fn max_local_smoothness(problem: &DecentralProblem) -> Result<f64> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::float_cmp, clippy::needless_range_loop)]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::float_cmp,
+        clippy::needless_range_loop
+    )]
     use super::*;
     use crate::data::SparseRegressionConfig;
     use crate::graph::Graph;

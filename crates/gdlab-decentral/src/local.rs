@@ -101,7 +101,12 @@ pub(crate) fn project_l1_ball(x: &mut [f64], radius: f64, scratch: &mut Vec<f64>
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::float_cmp, clippy::needless_range_loop)]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::float_cmp,
+        clippy::needless_range_loop
+    )]
     use super::*;
 
     #[test]

@@ -361,7 +361,12 @@ pub fn tune_er_to_rho(
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::float_cmp, clippy::needless_range_loop)]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::float_cmp,
+        clippy::needless_range_loop
+    )]
     use super::*;
     use gdlab_core::linalg::sym_eigenvalues;
     use proptest::prelude::*;

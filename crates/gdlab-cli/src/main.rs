@@ -8,6 +8,7 @@
 #![allow(clippy::print_stdout)]
 
 mod cmd_bench;
+mod cmd_decentral;
 mod cmd_optim;
 mod cmd_sampling;
 mod cmd_study;
@@ -43,6 +44,9 @@ enum Command {
     /// Time optimizer steps and a STREAM triad (for `benches/peers/optim.py`).
     #[command(subcommand)]
     Bench(cmd_bench::BenchCmd),
+    /// Decentralized GD: graphs, mixing matrices and ρ, configured experiments.
+    #[command(subcommand)]
+    Decentral(cmd_decentral::DecentralCmd),
 }
 
 /// How a command ended, mapped to the process exit code.
@@ -92,6 +96,7 @@ fn main() -> ExitCode {
         Some(Command::Optim(c)) => cmd_optim::dispatch(c),
         Some(Command::Sampling(c)) => cmd_sampling::dispatch(c),
         Some(Command::Bench(c)) => cmd_bench::dispatch(c),
+        Some(Command::Decentral(c)) => cmd_decentral::dispatch(c),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

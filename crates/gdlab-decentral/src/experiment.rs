@@ -92,10 +92,10 @@ pub struct RunResult {
     pub label: String,
     /// Its trace.
     pub trace: Trace,
-    /// `argmin_t err_agents`.
-    pub best_round: usize,
-    /// `min_t err_agents`.
-    pub best_err: f64,
+    /// `argmin_t err_agents` (`None` when no iterate was finite).
+    pub best_round: Option<usize>,
+    /// `min_t err_agents` (`None` when no iterate was finite).
+    pub best_err: Option<f64>,
 }
 
 /// Everything an experiment produced.
@@ -154,7 +154,12 @@ impl ExperimentConfig {
                 AlgorithmSpec::Cgd { config, .. } => config.run_centralized(&problem)?.trace,
                 AlgorithmSpec::Lasso { config, .. } => config.run(&problem, &mixing)?,
             };
-            let (best_round, best_err) = trace.best();
+            let (t, e) = trace.best();
+            let (best_round, best_err) = if e.is_finite() {
+                (Some(t), Some(e))
+            } else {
+                (None, None)
+            };
             runs.push(RunResult {
                 label: a.label(),
                 trace,

@@ -63,7 +63,7 @@ pub use comm::{CommStats, Payload};
 pub use data::{DecentralProblem, LocalData, SparseRegressionConfig};
 pub use dgd::{DgdConfig, DgdOutcome, MixOrder, TruncVariant, Truncation};
 pub use error::{DecentralError, Result};
-pub use experiment::{AlgorithmSpec, ExperimentConfig, ExperimentResult};
+pub use experiment::{AlgorithmSpec, ExperimentConfig, ExperimentResult, RunResult};
 pub use graph::{DegreeStats, Graph, GraphSpec};
 pub use lasso::{max_local_smoothness, LassoConfig, LassoMethod};
 pub use mixing::{tune_er_to_rho, ErTuned, MixingMatrix, WeightRule};

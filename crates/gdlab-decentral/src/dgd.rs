@@ -176,138 +176,13 @@ impl DgdConfig {
             }
             .into());
         }
-        let step = 4.0 * self.step_size;
-        let payload = match self.truncation {
-            Some(t) => Payload::Sparse { k: t.k, dim: d },
-            None => Payload::Dense { dim: d },
-        };
-        let mut u = vec![self.init_scale; m * d];
-        let mut v = vec![self.init_scale; m * d];
-        let (mut su, mut sv) = (vec![0.0; m * d], vec![0.0; m * d]);
-        let (mut du, mut dv) = (vec![0.0; m * d], vec![0.0; m * d]);
-        let mut wbuf = vec![0.0; m * d];
-        let mut scratch: Vec<(Vec<f64>, Vec<f64>, Vec<usize>)> = problem
-            .agents()
-            .iter()
-            .map(|a| (vec![0.0; a.n_samples()], vec![0.0; d], Vec::new()))
-            .collect();
-        let with_delta = self.order == MixOrder::Cta
-            || matches!(
-                self.truncation,
-                Some(Truncation {
-                    variant: TruncVariant::MassPreserving,
-                    ..
-                })
-            );
-        let mut trace = Trace::with_capacity(self.n_rounds + 1);
-        trace.comm.vectors_per_edge_per_round = 2;
-        let w_star = problem.w_star();
-        for t in 0..=self.n_rounds {
-            let last = t == self.n_rounds;
-            // ---- agent-local update (parallel over agents, each sequential) ----
-            let (uu, vv) = (&u, &v);
-            let per_agent: Vec<(f64, f64)> = su
-                .par_chunks_mut(d)
-                .zip(sv.par_chunks_mut(d))
-                .zip(du.par_chunks_mut(d))
-                .zip(dv.par_chunks_mut(d))
-                .zip(wbuf.par_chunks_mut(d))
-                .zip(scratch.par_iter_mut())
-                .zip(problem.agents().par_iter())
-                .enumerate()
-                .map(
-                    |(i, ((((((sui, svi), dui), dvi), wi), (r, g, idx)), data))| {
-                        let ui = &uu[i * d..(i + 1) * d];
-                        let vi = &vv[i * d..(i + 1) * d];
-                        let mut err = 0.0;
-                        for j in 0..d {
-                            let w = ui[j] * ui[j] - vi[j] * vi[j];
-                            wi[j] = w;
-                            err += (w - w_star[j]) * (w - w_star[j]);
-                        }
-                        let rr = residual_grad(data, d, wi, r, g);
-                        let loss = rr / data.n_samples() as f64;
-                        if last {
-                            return (loss, err.sqrt());
-                        }
-                        match (self.order, self.truncation) {
-                            (MixOrder::Atc, None) => {
-                                for j in 0..d {
-                                    sui[j] = ui[j] - step * ui[j] * g[j];
-                                    svi[j] = vi[j] + step * vi[j] * g[j];
-                                }
-                            }
-                            (
-                                MixOrder::Atc,
-                                Some(Truncation {
-                                    k,
-                                    variant: TruncVariant::Paper,
-                                }),
-                            ) => {
-                                for j in 0..d {
-                                    sui[j] = ui[j] - step * ui[j] * g[j];
-                                    svi[j] = vi[j] + step * vi[j] * g[j];
-                                }
-                                truncate_top_k(sui, k, idx);
-                                truncate_top_k(svi, k, idx);
-                            }
-                            (
-                                MixOrder::Atc,
-                                Some(Truncation {
-                                    k,
-                                    variant: TruncVariant::MassPreserving,
-                                }),
-                            ) => {
-                                sui.copy_from_slice(ui);
-                                svi.copy_from_slice(vi);
-                                truncate_top_k(sui, k, idx);
-                                truncate_top_k(svi, k, idx);
-                                for j in 0..d {
-                                    dui[j] = ui[j] - sui[j] - step * ui[j] * g[j];
-                                    dvi[j] = vi[j] - svi[j] + step * vi[j] * g[j];
-                                }
-                            }
-                            (MixOrder::Cta, _) => {
-                                sui.copy_from_slice(ui);
-                                svi.copy_from_slice(vi);
-                                for j in 0..d {
-                                    dui[j] = -step * ui[j] * g[j];
-                                    dvi[j] = step * vi[j] * g[j];
-                                }
-                            }
-                        }
-                        (loss, err.sqrt())
-                    },
-                )
-                .collect();
-            // ---- metrics of iterate t (fixed-order reductions) ----
-            let loss: f64 = per_agent.iter().map(|p| p.0).sum::<f64>() / m as f64;
-            let err_agents: f64 = per_agent.iter().map(|p| p.1).sum::<f64>() / m as f64;
-            if !loss.is_finite() || !err_agents.is_finite() {
-                trace.stop = StopReason::Diverged { round: t };
+        let mut runner = DgdRunner::new(*self, problem, mixing)?;
+        for _ in 0..self.n_rounds {
+            if !runner.step() {
                 break;
-            }
-            let nm = net_metrics(&wbuf, Some((&u, &v)), w_star, m);
-            trace.err_agents.push(err_agents);
-            trace.loss.push(loss);
-            trace.err_avg.push(nm.err_avg);
-            trace.err_bar.push(nm.err_bar);
-            trace.consensus.push(nm.consensus);
-            if last {
-                break;
-            }
-            // ---- communication step ----
-            mixing.mix(&su, &mut u, d);
-            mixing.mix(&sv, &mut v, d);
-            trace.comm.exchange(mixing.n_edges(), payload);
-            trace.comm.exchange(mixing.n_edges(), payload);
-            trace.comm.rounds += 1;
-            if with_delta {
-                add_assign_par(&mut u, &du);
-                add_assign_par(&mut v, &dv);
             }
         }
-        Ok(DgdOutcome { trace, u, v })
+        Ok(runner.finish())
     }
 
     /// Centralized GD on the same objective: one agent holding all the data
@@ -324,6 +199,257 @@ impl DgdConfig {
             ..*self
         };
         cfg.run(&problem.stacked(), &single)
+    }
+}
+
+/// A DGD run advanced one round at a time (what [`DgdConfig::run`] loops over; also used by
+/// the benchmark of one round).
+///
+/// # Examples
+/// ```
+/// use gdlab_core::Seed;
+/// use gdlab_decentral::{DgdConfig, DgdRunner, Graph, MixingMatrix, SparseRegressionConfig, WeightRule};
+/// let p = SparseRegressionConfig { dim: 50, n_agents: 3, ..Default::default() }.generate(Seed(0)).unwrap();
+/// let w = MixingMatrix::new(&Graph::ring(3).unwrap(), WeightRule::Metropolis).unwrap();
+/// let cfg = DgdConfig { n_rounds: 5, ..Default::default() };
+/// let mut r = DgdRunner::new(cfg, &p, &w).unwrap();
+/// for _ in 0..5 {
+///     assert!(r.step());
+/// }
+/// let out = r.finish();
+/// assert_eq!(out.trace.err_agents, cfg.run(&p, &w).unwrap().trace.err_agents);
+/// ```
+pub struct DgdRunner<'a> {
+    cfg: DgdConfig,
+    problem: &'a DecentralProblem,
+    mixing: &'a MixingMatrix,
+    u: Vec<f64>,
+    v: Vec<f64>,
+    su: Vec<f64>,
+    sv: Vec<f64>,
+    du: Vec<f64>,
+    dv: Vec<f64>,
+    wbuf: Vec<f64>,
+    scratch: Vec<(Vec<f64>, Vec<f64>, Vec<usize>)>,
+    trace: Trace,
+    round: usize,
+    stopped: bool,
+}
+
+impl std::fmt::Debug for DgdRunner<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DgdRunner")
+            .field("cfg", &self.cfg)
+            .field("round", &self.round)
+            .field("stopped", &self.stopped)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> DgdRunner<'a> {
+    /// Validates `cfg` and allocates the state `u = v = α·1` at every agent.
+    ///
+    /// # Errors
+    /// As [`DgdConfig::run`].
+    pub fn new(
+        cfg: DgdConfig,
+        problem: &'a DecentralProblem,
+        mixing: &'a MixingMatrix,
+    ) -> Result<Self> {
+        let d = problem.dim();
+        cfg.validate(d)?;
+        let m = problem.n_agents();
+        if mixing.n_nodes() != m {
+            return Err(ConfigError::Dim {
+                op: "mixing matrix size vs n_agents",
+                expected: m,
+                got: mixing.n_nodes(),
+            }
+            .into());
+        }
+        let mut trace = Trace::with_capacity(cfg.n_rounds + 1);
+        trace.comm.vectors_per_edge_per_round = 2;
+        Ok(DgdRunner {
+            cfg,
+            problem,
+            mixing,
+            u: vec![cfg.init_scale; m * d],
+            v: vec![cfg.init_scale; m * d],
+            su: vec![0.0; m * d],
+            sv: vec![0.0; m * d],
+            du: vec![0.0; m * d],
+            dv: vec![0.0; m * d],
+            wbuf: vec![0.0; m * d],
+            scratch: problem
+                .agents()
+                .iter()
+                .map(|a| (vec![0.0; a.n_samples()], vec![0.0; d], Vec::new()))
+                .collect(),
+            trace,
+            round: 0,
+            stopped: false,
+        })
+    }
+
+    /// One round: the agent-local update at every agent (recording the metrics of the
+    /// current iterate), then the communication step. Returns `false` (and does nothing)
+    /// once the run has diverged.
+    pub fn step(&mut self) -> bool {
+        self.round_impl(false)
+    }
+
+    /// Records the metrics of the final iterate and returns the outcome.
+    #[must_use]
+    pub fn finish(mut self) -> DgdOutcome {
+        self.round_impl(true);
+        DgdOutcome {
+            trace: self.trace,
+            u: self.u,
+            v: self.v,
+        }
+    }
+
+    fn round_impl(&mut self, last: bool) -> bool {
+        if self.stopped {
+            return false;
+        }
+        let cfg = self.cfg;
+        let problem = self.problem;
+        let mixing = self.mixing;
+        let d = problem.dim();
+        let m = problem.n_agents();
+        let t = self.round;
+        let (u, v, su, sv, du, dv, wbuf, scratch, trace) = (
+            &mut self.u,
+            &mut self.v,
+            &mut self.su,
+            &mut self.sv,
+            &mut self.du,
+            &mut self.dv,
+            &mut self.wbuf,
+            &mut self.scratch,
+            &mut self.trace,
+        );
+        let step = 4.0 * cfg.step_size;
+        let payload = match cfg.truncation {
+            Some(tr) => Payload::Sparse { k: tr.k, dim: d },
+            None => Payload::Dense { dim: d },
+        };
+        let with_delta = cfg.order == MixOrder::Cta
+            || matches!(
+                cfg.truncation,
+                Some(Truncation {
+                    variant: TruncVariant::MassPreserving,
+                    ..
+                })
+            );
+        let w_star = problem.w_star();
+        // ---- agent-local update (parallel over agents, each sequential) ----
+        let (uu, vv) = (&*u, &*v);
+        let per_agent: Vec<(f64, f64)> = su
+            .par_chunks_mut(d)
+            .zip(sv.par_chunks_mut(d))
+            .zip(du.par_chunks_mut(d))
+            .zip(dv.par_chunks_mut(d))
+            .zip(wbuf.par_chunks_mut(d))
+            .zip(scratch.par_iter_mut())
+            .zip(problem.agents().par_iter())
+            .enumerate()
+            .map(
+                |(i, ((((((sui, svi), dui), dvi), wi), (r, g, idx)), data))| {
+                    let ui = &uu[i * d..(i + 1) * d];
+                    let vi = &vv[i * d..(i + 1) * d];
+                    let mut err = 0.0;
+                    for j in 0..d {
+                        let w = ui[j] * ui[j] - vi[j] * vi[j];
+                        wi[j] = w;
+                        err += (w - w_star[j]) * (w - w_star[j]);
+                    }
+                    let rr = residual_grad(data, d, wi, r, g);
+                    let loss = rr / data.n_samples() as f64;
+                    if last {
+                        return (loss, err.sqrt());
+                    }
+                    match (cfg.order, cfg.truncation) {
+                        (MixOrder::Atc, None) => {
+                            for j in 0..d {
+                                sui[j] = ui[j] - step * ui[j] * g[j];
+                                svi[j] = vi[j] + step * vi[j] * g[j];
+                            }
+                        }
+                        (
+                            MixOrder::Atc,
+                            Some(Truncation {
+                                k,
+                                variant: TruncVariant::Paper,
+                            }),
+                        ) => {
+                            for j in 0..d {
+                                sui[j] = ui[j] - step * ui[j] * g[j];
+                                svi[j] = vi[j] + step * vi[j] * g[j];
+                            }
+                            truncate_top_k(sui, k, idx);
+                            truncate_top_k(svi, k, idx);
+                        }
+                        (
+                            MixOrder::Atc,
+                            Some(Truncation {
+                                k,
+                                variant: TruncVariant::MassPreserving,
+                            }),
+                        ) => {
+                            sui.copy_from_slice(ui);
+                            svi.copy_from_slice(vi);
+                            truncate_top_k(sui, k, idx);
+                            truncate_top_k(svi, k, idx);
+                            for j in 0..d {
+                                dui[j] = ui[j] - sui[j] - step * ui[j] * g[j];
+                                dvi[j] = vi[j] - svi[j] + step * vi[j] * g[j];
+                            }
+                        }
+                        (MixOrder::Cta, _) => {
+                            sui.copy_from_slice(ui);
+                            svi.copy_from_slice(vi);
+                            for j in 0..d {
+                                dui[j] = -step * ui[j] * g[j];
+                                dvi[j] = step * vi[j] * g[j];
+                            }
+                        }
+                    }
+                    (loss, err.sqrt())
+                },
+            )
+            .collect();
+        // ---- metrics of iterate t (fixed-order reductions) ----
+        let loss: f64 = per_agent.iter().map(|p| p.0).sum::<f64>() / m as f64;
+        let err_agents: f64 = per_agent.iter().map(|p| p.1).sum::<f64>() / m as f64;
+        if !loss.is_finite() || !err_agents.is_finite() {
+            trace.stop = StopReason::Diverged { round: t };
+            self.stopped = true;
+            return false;
+        }
+        let nm = net_metrics(wbuf, Some((u, v)), w_star, m);
+        trace.err_agents.push(err_agents);
+        trace.loss.push(loss);
+        trace.err_avg.push(nm.err_avg);
+        trace.err_bar.push(nm.err_bar);
+        trace.consensus.push(nm.consensus);
+        if last {
+            self.stopped = true;
+            return true;
+        }
+        // ---- communication step ----
+        mixing.mix(su, u, d);
+        mixing.mix(sv, v, d);
+        trace.comm.exchange(mixing.n_edges(), payload);
+        trace.comm.exchange(mixing.n_edges(), payload);
+        trace.comm.rounds += 1;
+        if with_delta {
+            add_assign_par(u, du);
+            add_assign_par(v, dv);
+        }
+        self.round += 1;
+        true
     }
 }
 

@@ -61,7 +61,7 @@ pub mod trace;
 
 pub use comm::{CommStats, Payload};
 pub use data::{DecentralProblem, LocalData, SparseRegressionConfig};
-pub use dgd::{DgdConfig, DgdOutcome, MixOrder, TruncVariant, Truncation};
+pub use dgd::{DgdConfig, DgdOutcome, DgdRunner, MixOrder, TruncVariant, Truncation};
 pub use error::{DecentralError, Result};
 pub use experiment::{AlgorithmSpec, ExperimentConfig, ExperimentResult, RunResult};
 pub use graph::{DegreeStats, Graph, GraphSpec};

@@ -9,6 +9,7 @@
 
 mod cmd_bench;
 mod cmd_heavy_tailed;
+mod cmd_decentral;
 mod cmd_optim;
 mod cmd_privacy;
 mod cmd_sampling;
@@ -51,6 +52,9 @@ enum Command {
     /// Differential privacy: matrix factorizations (BSR, baselines, AOF) and calibration.
     #[command(subcommand)]
     Privacy(cmd_privacy::PrivacyCmd),
+    /// Decentralized GD: graphs, mixing matrices and ρ, configured experiments.
+    #[command(subcommand)]
+    Decentral(cmd_decentral::DecentralCmd),
 }
 
 /// How a command ended, mapped to the process exit code.
@@ -102,6 +106,7 @@ fn main() -> ExitCode {
         Some(Command::Bench(c)) => cmd_bench::dispatch(c),
         Some(Command::HeavyTailed(c)) => cmd_heavy_tailed::dispatch(c),
         Some(Command::Privacy(c)) => cmd_privacy::dispatch(c),
+        Some(Command::Decentral(c)) => cmd_decentral::dispatch(c),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

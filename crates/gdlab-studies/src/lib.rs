@@ -15,6 +15,7 @@
 //! | [`heavy_tailed`] | Kunstner, Yadav, Milligan, Schmidt & Bietti (NeurIPS 2024): heavy-tailed class imbalance, GD vs Adam and sign descent |
 //! | [`ssvr`] | Jiang, Yang, Yang & Zhang (NeurIPS 2024): sign-based optimization with variance reduction |
 //! | [`bsr`] | Kalinin & Lampert (NeurIPS 2024): banded square root factorization for DP training |
+//! | [`decentralized_sparse`] | Wu & Sun (NeurIPS 2024): implicit regularization of decentralized GD for sparse regression |
 //!
 //! ## Example
 //!
@@ -29,6 +30,7 @@
 //! ```
 
 pub mod bsr;
+pub mod decentralized_sparse;
 pub mod error;
 pub mod heavy_tailed;
 pub mod problems;

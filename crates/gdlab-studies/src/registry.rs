@@ -10,6 +10,7 @@ pub fn all() -> Vec<Box<dyn Study>> {
         Box::new(crate::ssvr::Ssvr),
         Box::new(crate::heavy_tailed::HeavyTailed),
         Box::new(crate::bsr::Bsr),
+        Box::new(crate::decentralized_sparse::DecentralizedSparse),
     ]
 }
 

@@ -130,6 +130,30 @@ impl PhaseDiagramConfig {
     }
 }
 
+impl PhaseDiagramConfig {
+    /// Every `rho_stride`-th ρ and `delta_stride`-th Δ_− of the paper's 49 × 60 grid
+    /// ([`PhaseDiagramConfig::paper_fig3b`]), so a small diagram's cells are cells of the
+    /// spec's reference grid.
+    ///
+    /// # Examples
+    /// ```
+    /// use gdlab_dynamics::phase::PhaseDiagramConfig;
+    /// let c = PhaseDiagramConfig::paper_fig3b_subgrid(0.1, 6, 5);
+    /// assert_eq!((c.rhos.len(), c.delta_ratios.len()), (9, 12));
+    /// ```
+    #[must_use]
+    pub fn paper_fig3b_subgrid(learning_rate: f64, rho_stride: usize, delta_stride: usize) -> Self {
+        let mut c = Self::paper_fig3b(learning_rate, 49, 60);
+        c.rhos = c.rhos.into_iter().step_by(rho_stride.max(1)).collect();
+        c.delta_ratios = c
+            .delta_ratios
+            .into_iter()
+            .step_by(delta_stride.max(1))
+            .collect();
+        c
+    }
+}
+
 /// `n` evenly spaced values from `a` to `b` (`[a]` when n = 1).
 #[must_use]
 pub fn linspace(a: f64, b: f64, n: usize) -> Vec<f64> {

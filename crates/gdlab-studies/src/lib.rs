@@ -13,6 +13,7 @@
 //! | [`problems`] | synthetic problems shared by studies (non-convex logistic finite sum, Box–Muller normals) |
 //! | [`random_reshuffling`] | De Sa (NeurIPS 2020): random reshuffling is not always better |
 //! | [`ssvr`] | Jiang, Yang, Yang & Zhang (NeurIPS 2024): sign-based optimization with variance reduction |
+//! | [`bias_in_motion`] | Jain, Nobahari, Baratin & Sarao Mannelli (NeurIPS 2024): bias dynamics of SGD on the teacher-mixture model |
 //!
 //! ## Example
 //!
@@ -26,6 +27,7 @@
 //! std::fs::remove_dir_all(&out).unwrap();
 //! ```
 
+pub mod bias_in_motion;
 pub mod error;
 pub mod problems;
 pub mod random_reshuffling;

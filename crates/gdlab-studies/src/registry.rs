@@ -8,6 +8,7 @@ pub fn all() -> Vec<Box<dyn Study>> {
     vec![
         Box::new(crate::random_reshuffling::RandomReshuffling),
         Box::new(crate::ssvr::Ssvr),
+        Box::new(crate::bias_in_motion::BiasInMotion),
     ]
 }
 

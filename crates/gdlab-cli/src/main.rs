@@ -8,6 +8,7 @@
 #![allow(clippy::print_stdout)]
 
 mod cmd_bench;
+mod cmd_dynamics;
 mod cmd_optim;
 mod cmd_sampling;
 mod cmd_study;
@@ -43,6 +44,9 @@ enum Command {
     /// Time optimizer steps and a STREAM triad (for `benches/peers/optim.py`).
     #[command(subcommand)]
     Bench(cmd_bench::BenchCmd),
+    /// High-dimensional SGD dynamics: teacher-mixture ODEs vs simulation, phase diagrams.
+    #[command(subcommand)]
+    Dynamics(cmd_dynamics::DynamicsCmd),
 }
 
 /// How a command ended, mapped to the process exit code.
@@ -92,6 +96,7 @@ fn main() -> ExitCode {
         Some(Command::Optim(c)) => cmd_optim::dispatch(c),
         Some(Command::Sampling(c)) => cmd_sampling::dispatch(c),
         Some(Command::Bench(c)) => cmd_bench::dispatch(c),
+        Some(Command::Dynamics(c)) => cmd_dynamics::dispatch(c),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

@@ -5,12 +5,12 @@ use gdlab_dynamics::model::{Group, TeacherMixture, TeacherMixtureConfig};
 use gdlab_dynamics::ode::{
     group_losses, sign_changes, solve, ClosedForm, Integrator, OrderParams, Trajectory,
 };
-use gdlab_dynamics::phase::{phase_diagram, Phase, PhaseDiagram, PhaseDiagramConfig};
+use gdlab_dynamics::phase::{phase_diagram, Phase, PhaseDiagramConfig};
 use gdlab_dynamics::sim::simulate_seeds;
 use serde_json::json;
 
 use super::config::Config;
-use crate::report::{fmt_num, HeatMap, LinePlot, Report, Series};
+use crate::report::{fmt_num, LinePlot, Report, Series};
 use crate::study::{RunOpts, StudyError};
 use crate::verdict::{Check, Cmp, Verdict};
 
@@ -632,35 +632,6 @@ fn check_divergence(
     Ok(())
 }
 
-fn heat_map(name: &str, d: &PhaseDiagram, eta: f64) -> HeatMap {
-    let colours = [
-        (0x1f, 0x4e, 0x9a), // always +: dark blue
-        (0xb2, 0x18, 0x2b), // always −: dark red
-        (0x92, 0xc5, 0xde), // crossing → +: light blue
-        (0xf4, 0xa5, 0x82), // crossing → −: light red
-        (0xf7, 0xf7, 0xf7), // diverged: white
-    ];
-    let mut hm = HeatMap::new(
-        name,
-        &format!("Preferred group over (ρ, Δ−/Δ+), η = {eta}"),
-        "ρ (fraction of group +)",
-        "Δ−/Δ+ (log-spaced)",
-    )
-    .with_grid(
-        d.rhos.clone(),
-        d.delta_ratios.clone(),
-        d.cells.iter().map(|c| c.phase.code() as usize).collect(),
-    );
-    for (p, c) in Phase::ALL.iter().zip(colours) {
-        hm = hm.with_category(p.label(), c);
-    }
-    hm.with_caption(format!(
-        "Paper Fig. 3b settings: v = 0, Δ+ = 1, T± = 0.9, η = {eta}, Q0 = 1e-4. Dark = the \
-         same group is preferred throughout [0.5, 60τ_R]; light = a crossing, coloured by \
-         the group preferred at the end; white = diverged (η ≥ η_c = 2Δmix/Δ2mix)."
-    ))
-}
-
 /// Phase diagrams: a small one in Quick mode, the paper's 49 × 60 grids in Full mode.
 fn phase_diagrams(cfg: &Config, v: &mut Verdict, report: &mut Report) -> Result<(), StudyError> {
     report.heading("Phase diagrams");
@@ -745,7 +716,7 @@ fn phase_diagrams(cfg: &Config, v: &mut Verdict, report: &mut Report) -> Result<
                 )
             }
         ));
-        report.heat_map(heat_map(&format!("phase_{tag}"), &d, eta))?;
+        report.heat_map(super::phase_heat_map(&format!("phase_{tag}"), &d, eta))?;
         if (eta - 0.1).abs() < 1e-12 {
             // An off-grid cell near the band edge Δ−/Δ+ = 0.8 ≈ T±² (found while building
             // the study): the "0 exceptions" statement is specific to the spec's grid.

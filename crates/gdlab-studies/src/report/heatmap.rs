@@ -116,7 +116,8 @@ impl HeatMap {
     }
 
     /// The data behind the figure: `x,y,category,label`.
-    fn data_csv(&self) -> String {
+    #[must_use]
+    pub fn data_csv(&self) -> String {
         let ny = self.y.len();
         let rows = self.cells.iter().enumerate().map(|(k, &c)| {
             vec![
@@ -129,7 +130,11 @@ impl HeatMap {
         csv_document(&["x", "y", "category", "label"], rows)
     }
 
-    fn render_svg(&self) -> Result<String, ReportError> {
+    /// Validates and renders the SVG (for use outside a [`Report`], e.g. by the CLI).
+    ///
+    /// # Errors
+    /// As [`Report::heat_map`], except [`ReportError::Duplicate`].
+    pub fn render_svg(&self) -> Result<String, ReportError> {
         self.validate()?;
         let err = |e: &dyn std::fmt::Display| ReportError::Plot {
             name: self.name.clone(),

@@ -19,10 +19,10 @@ pub(crate) enum DynamicsCmd {
     /// Integrate the order-parameter ODEs of the teacher-mixture model (and optionally
     /// simulate online SGD at dimension N) and write the trajectories M, R±, Q, b, ε± as
     /// CSV or JSON.
-    TeacherMixture(TmArgs),
+    TeacherMixture(Box<TmArgs>),
     /// Classify a grid over (ρ, Δ−/Δ+) as always +, always −, crossing → +/−, diverged;
     /// write the grid (CSV or JSON) and an SVG heat map.
-    PhaseDiagram(PdArgs),
+    PhaseDiagram(Box<PdArgs>),
 }
 
 /// Starting configurations (spec §3 / paper figures).

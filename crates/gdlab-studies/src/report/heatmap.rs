@@ -155,7 +155,7 @@ impl HeatMap {
                 .margin(8)
                 .x_label_area_size(48)
                 .y_label_area_size(64)
-                .build_cartesian_2d(0.0..nx as f64, 0.0..ny as f64)
+                .build_cartesian_2d(-0.5..nx as f64 - 0.5, -0.5..ny as f64 - 0.5)
                 .map_err(|e| err(&e))?;
             chart
                 .configure_mesh()
@@ -173,7 +173,10 @@ impl HeatMap {
             let rects = self.cells.iter().enumerate().map(|(k, &c)| {
                 let (i, j) = ((k / ny) as f64, (k % ny) as f64);
                 let (r, g, b) = self.categories[c].1;
-                Rectangle::new([(i, j), (i + 1.0, j + 1.0)], RGBColor(r, g, b).filled())
+                Rectangle::new(
+                    [(i - 0.5, j - 0.5), (i + 0.5, j + 0.5)],
+                    RGBColor(r, g, b).filled(),
+                )
             });
             chart.draw_series(rects).map_err(|e| err(&e))?;
             for (k, (label, (r, g, b))) in self.categories.iter().enumerate() {
@@ -204,11 +207,11 @@ impl HeatMap {
     }
 }
 
-/// Tick label for cell-index coordinate `v`: the axis value of the cell it falls in, or
-/// nothing between cells.
+/// Tick label at cell-index coordinate `v` (cell `i` is centred on `i`): the axis value of
+/// that cell at integer positions, nothing elsewhere.
 fn tick(values: &[f64], v: f64) -> String {
-    let i = v.floor();
-    if i < 0.0 || (v - i - 0.5).abs() > 0.5 || i as usize >= values.len() {
+    let i = v.round();
+    if (v - i).abs() > 1e-6 || i < 0.0 || i as usize >= values.len() {
         return String::new();
     }
     fmt_sig(values[i as usize], 3)

@@ -419,7 +419,7 @@ impl TeacherMixture {
         }
     }
 
-    /// Label imbalance α_c = E_c[y] without label noise (paper App. A item 16; equals
+    /// Label imbalance `α_c = E_c[y]` without label noise (paper App. A item 16; equals
     /// `E_s` when `T_cc = 1`).
     #[must_use]
     pub fn alpha(&self, c: Group) -> f64 {

@@ -83,13 +83,13 @@ impl OrderParams {
 
 /// Conditional moments of group `c` at state `s` (spec §2.3b).
 struct Moments {
-    /// E[y|c]
+    /// `E[y|c]`
     ey: f64,
-    /// E[yŷ|c]
+    /// `E[yŷ|c]`
     eyyh: f64,
-    /// E[ŷ²|c]
+    /// `E[ŷ²|c]`
     eyh2: f64,
-    /// Λ = cM + b = E[ŷ|c]
+    /// `Λ = cM + b = E[ŷ|c]`
     lam: f64,
 }
 

@@ -974,7 +974,7 @@ fn standard_ode(v: &mut Verdict, report: &mut Report) -> Result<(), StudyError> 
     let before = gap
         .iter()
         .zip(&tr.t)
-        .filter(|(_, &t)| t >= CROSS_FROM && t < 60.0)
+        .filter(|(_, &t)| (CROSS_FROM..60.0).contains(&t))
         .all(|(g, _)| *g < 0.0);
     let between = gap
         .iter()

@@ -10,6 +10,7 @@
 mod cmd_bench;
 mod cmd_heavy_tailed;
 mod cmd_decentral;
+mod cmd_dynamics;
 mod cmd_optim;
 mod cmd_privacy;
 mod cmd_sampling;
@@ -55,6 +56,9 @@ enum Command {
     /// Decentralized GD: graphs, mixing matrices and ρ, configured experiments.
     #[command(subcommand)]
     Decentral(cmd_decentral::DecentralCmd),
+    /// High-dimensional SGD dynamics: teacher-mixture ODEs vs simulation, phase diagrams.
+    #[command(subcommand)]
+    Dynamics(cmd_dynamics::DynamicsCmd),
 }
 
 /// How a command ended, mapped to the process exit code.
@@ -107,6 +111,7 @@ fn main() -> ExitCode {
         Some(Command::HeavyTailed(c)) => cmd_heavy_tailed::dispatch(c),
         Some(Command::Privacy(c)) => cmd_privacy::dispatch(c),
         Some(Command::Decentral(c)) => cmd_decentral::dispatch(c),
+        Some(Command::Dynamics(c)) => cmd_dynamics::dispatch(c),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

@@ -16,6 +16,7 @@
 //! | [`ssvr`] | Jiang, Yang, Yang & Zhang (NeurIPS 2024): sign-based optimization with variance reduction |
 //! | [`bsr`] | Kalinin & Lampert (NeurIPS 2024): banded square root factorization for DP training |
 //! | [`decentralized_sparse`] | Wu & Sun (NeurIPS 2024): implicit regularization of decentralized GD for sparse regression |
+//! | [`bias_in_motion`] | Jain, Nobahari, Baratin & Sarao Mannelli (NeurIPS 2024): bias dynamics of SGD on the teacher-mixture model |
 //!
 //! ## Example
 //!
@@ -31,6 +32,7 @@
 
 pub mod bsr;
 pub mod decentralized_sparse;
+pub mod bias_in_motion;
 pub mod error;
 pub mod heavy_tailed;
 pub mod problems;

@@ -11,6 +11,7 @@ pub fn all() -> Vec<Box<dyn Study>> {
         Box::new(crate::heavy_tailed::HeavyTailed),
         Box::new(crate::bsr::Bsr),
         Box::new(crate::decentralized_sparse::DecentralizedSparse),
+        Box::new(crate::bias_in_motion::BiasInMotion),
     ]
 }
 

@@ -49,6 +49,7 @@
 //! back the exact `f64`.
 
 mod format;
+mod heatmap;
 mod html;
 mod index;
 mod plot;
@@ -64,6 +65,7 @@ use self::format::{
     check_file_name, cmp_glyph, csv_document, fmt_data, fmt_pair, fmt_sig, is_blank_cell,
     is_numeric_cell, md_cell,
 };
+pub use self::heatmap::HeatMap;
 pub use self::index::{write_index, IndexEntry};
 pub use self::plot::{LegendPosition, LinePlot, Series, SeriesStyle};
 use crate::error::ReportError;

@@ -8,9 +8,9 @@
 #![allow(clippy::print_stdout)]
 
 mod cmd_bench;
-mod cmd_heavy_tailed;
 mod cmd_decentral;
 mod cmd_dynamics;
+mod cmd_heavy_tailed;
 mod cmd_optim;
 mod cmd_privacy;
 mod cmd_sampling;

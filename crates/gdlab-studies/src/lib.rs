@@ -30,9 +30,9 @@
 //! std::fs::remove_dir_all(&out).unwrap();
 //! ```
 
+pub mod bias_in_motion;
 pub mod bsr;
 pub mod decentralized_sparse;
-pub mod bias_in_motion;
 pub mod error;
 pub mod heavy_tailed;
 pub mod problems;

@@ -133,19 +133,25 @@ impl BigramModel {
                     g_row.iter_mut().for_each(|g| *g = F::zero());
                     return (0.0, 0.0);
                 }
-                let z = |y: usize| w_row[y].as_f64() + b[y].as_f64();
-                let max = (0..v).fold(f64::NEG_INFINITY, |m, y| m.max(z(y)));
-                let sum: f64 = (0..v).map(|y| (z(y) - max).exp()).sum();
+                // e_y = exp(z_y − max) once per entry, then p_y = e_y / Σ e.
+                let z: Vec<f64> = w_row
+                    .iter()
+                    .zip(b)
+                    .map(|(w, bb)| w.as_f64() + bb.as_f64())
+                    .collect();
+                let max = z.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v));
+                let e: Vec<f64> = z.iter().map(|&v| (v - max).exp()).collect();
+                let sum: f64 = e.iter().sum();
                 let lse = max + sum.ln();
-                let scale = n_a as f64 * inv_n;
-                for (y, g) in g_row.iter_mut().enumerate() {
-                    *g = F::from_f64(scale * (z(y) - lse).exp());
+                let scale = n_a as f64 * inv_n / sum;
+                for (g, &ey) in g_row.iter_mut().zip(&e) {
+                    *g = F::from_f64(scale * ey);
                 }
                 let mut loss = 0.0;
                 for &(y, c) in row {
                     let y = y as usize;
                     g_row[y] = F::from_f64(g_row[y].as_f64() - c as f64 * inv_n);
-                    loss += c as f64 * (lse - z(y));
+                    loss += c as f64 * (lse - z[y]);
                 }
                 (loss, lse)
             })

@@ -62,5 +62,25 @@ fn dgd_round(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(decentral, dgd_round);
+/// The study's size (spec §5): m = 10, d = 1000, n_i = 30, ER(p = 0.5).
+fn dgd_round_study_size(c: &mut Criterion) {
+    let problem = SparseRegressionConfig::default()
+        .generate(Seed(0))
+        .expect("valid sizes");
+    let graph = Graph::erdos_renyi(10, 0.5, Seed(1)).expect("connected ER");
+    let w = MixingMatrix::new(&graph, WeightRule::Metropolis).expect("mixing");
+    let cfg = DgdConfig {
+        n_rounds: 100_000_000,
+        ..DgdConfig::default()
+    };
+    let mut runner = DgdRunner::new(cfg, &problem, &w).expect("valid config");
+    let mut group = c.benchmark_group("decentral");
+    group.throughput(Throughput::Elements((4 * 30 * 1000 * 10) as u64));
+    group.bench_function("dgd_round_study_m10_d1000_n30", |b| {
+        b.iter(|| runner.step())
+    });
+    group.finish();
+}
+
+criterion_group!(decentral, dgd_round_study_size, dgd_round);
 criterion_main!(decentral);

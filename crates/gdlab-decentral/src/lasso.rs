@@ -295,19 +295,37 @@ fn trunc_rows(
     }
 }
 
-/// The largest local smoothness constant `max_i ‖X_i‖₂²/n_i` (faer SVD), for the step
-/// size rule `η = 0.5 / max_i L_i` (spec §2.4 tuning).
+/// The largest local smoothness constant `max_i ‖X_i‖₂²/n_i` (spec §2.4 tuning rule
+/// `η = 0.5 / max_i L_i`), as the top eigenvalue of the `n_i × n_i` Gram matrix
+/// `X_i X_iᵀ / n_i` (entries by sequential dot products, eigenvalues by faer's symmetric
+/// solver), so the value does not depend on the number of threads.
 ///
 /// # Errors
-/// A faer SVD failure.
+/// A faer eigen-solver failure.
 pub fn max_local_smoothness(problem: &DecentralProblem) -> Result<f64> {
     let d = problem.dim();
+    let per_agent: Vec<Result<f64>> = problem
+        .agents()
+        .par_iter()
+        .map(|a| {
+            let n = a.n_samples();
+            let mut gram = gdlab_core::linalg::Matrix::zeros(n, n);
+            for p in 0..n {
+                let xp = &a.x[p * d..(p + 1) * d];
+                for q in 0..=p {
+                    let xq = &a.x[q * d..(q + 1) * d];
+                    let dot: f64 = xp.iter().zip(xq).map(|(u, v)| u * v).sum();
+                    gram[(p, q)] = dot / n as f64;
+                    gram[(q, p)] = dot / n as f64;
+                }
+            }
+            let ev = gdlab_core::linalg::sym_eigenvalues(&gram)?;
+            Ok(ev.last().copied().unwrap_or(0.0))
+        })
+        .collect();
     let mut best = 0.0_f64;
-    for a in problem.agents() {
-        let n = a.n_samples();
-        let xm = gdlab_core::linalg::Matrix::from_fn(n, d, |i, j| a.x[i * d + j]);
-        let s = gdlab_core::linalg::spectral_norm(&xm)?;
-        best = best.max(s * s / n as f64);
+    for l in per_agent {
+        best = best.max(l?);
     }
     Ok(best)
 }
@@ -420,6 +438,31 @@ mod tests {
         .run(&p, &w)
         .unwrap();
         assert!(*dgd.consensus.last().unwrap() > 1e-6);
+    }
+
+    #[test]
+    fn smoothness_matches_svd_and_is_thread_independent() {
+        let (p, _) = setup();
+        let l = max_local_smoothness(&p).unwrap();
+        // Independent route: the largest singular value of X_i (faer SVD), squared, over n_i.
+        let d = p.dim();
+        let mut svd = 0.0_f64;
+        for a in p.agents() {
+            let n = a.n_samples();
+            let xm = gdlab_core::linalg::Matrix::from_fn(n, d, |i, j| a.x[i * d + j]);
+            let s = gdlab_core::linalg::spectral_norm(&xm).unwrap();
+            svd = svd.max(s * s / n as f64);
+        }
+        assert!((l - svd).abs() <= 1e-12 * svd, "{l} vs {svd}");
+        let pool = |n: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .unwrap()
+        };
+        let a = pool(1).install(|| max_local_smoothness(&p).unwrap());
+        let b = pool(4).install(|| max_local_smoothness(&p).unwrap());
+        assert_eq!(a.to_bits(), b.to_bits());
     }
 
     #[test]

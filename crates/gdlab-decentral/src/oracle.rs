@@ -10,8 +10,8 @@ use crate::error::{DecentralError, Result};
 /// `ŵ_S = (X_Sᵀ X_S)⁻¹ X_Sᵀ y` on the stacked data, `ŵ_{S^c} = 0` (faer Cholesky).
 ///
 /// # Errors
-/// [`DecentralError::InvalidMixing`] is never returned; a singular `X_SᵀX_S` (fewer samples
-/// than `s`) gives [`DecentralError::Config`].
+/// [`DecentralError::Config`] if `X_SᵀX_S` is not positive definite (e.g. fewer samples
+/// than `s`).
 ///
 /// # Examples
 /// ```

@@ -11,6 +11,27 @@ use crate::error::CoreError;
 /// A dense `n × m` matrix (faer's column-major `Mat<f64>`).
 pub type Matrix = Mat<f64>;
 
+/// Leaves the CPU's vector registers clean after a faer matrix product.
+///
+/// faer's x86 GEMM kernels (`private-gemm-x86`, hand-written AVX-512) return with the upper
+/// halves of the vector registers dirty (no `vzeroupper`). gdlab's scalar and
+/// auto-vectorised loops are compiled for baseline x86-64 (legacy SSE encoding), and on
+/// AVX-512 CPUs every such instruction then pays the AVX–SSE transition penalty: a softmax
+/// pass right after a product measured ≈ 30× slower (35 ms instead of 1.2 ms at 896 × 127),
+/// as did every later scalar loop of the thread and of threads spawned from it. Any faer
+/// SIMD routine ends with `vzeroupper` (inserted by LLVM), so running a tiny one restores
+/// full speed; `black_box` keeps it from being optimised away. Call it after every
+/// `faer::linalg::matmul::matmul` whose caller goes on with scalar work. It changes no
+/// value, only timing.
+///
+/// ```
+/// gdlab_core::linalg::clear_simd_state();
+/// ```
+pub fn clear_simd_state() {
+    let v = faer::Col::<f64>::from_fn(64, |i| i as f64);
+    std::hint::black_box(std::hint::black_box(&v).norm_l2());
+}
+
 /// The `n × n` identity.
 #[must_use]
 pub fn identity(n: usize) -> Matrix {

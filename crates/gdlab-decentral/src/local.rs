@@ -25,6 +25,7 @@ pub(crate) fn residual_grad(
         1.0,
         Par::Seq,
     );
+    gdlab_core::linalg::clear_simd_state();
     let mut rr = 0.0;
     for (ri, yi) in r.iter_mut().zip(&data.y) {
         *ri -= yi;
@@ -38,6 +39,7 @@ pub(crate) fn residual_grad(
         1.0 / n as f64,
         Par::Seq,
     );
+    gdlab_core::linalg::clear_simd_state();
     rr
 }
 

@@ -20,21 +20,6 @@ use crate::error::{ImbalanceError, Result};
 /// Rows of the softmax pass per parallel block.
 const ROW_BLOCK: usize = 64;
 
-/// Leaves the vector registers in a clean state after a faer matrix product.
-///
-/// faer's x86 GEMM kernels (`private-gemm-x86`, AVX-512) return with the upper halves of
-/// the vector registers dirty (no `vzeroupper`). All of our scalar and auto-vectorised code
-/// is compiled for baseline x86-64 (legacy SSE encoding), and on this CPU every such
-/// instruction then pays the AVX–SSE transition penalty: the softmax pass after a product
-/// measured ≈ 30× slower (35 ms instead of 1.2 ms at 896 × 127), as did every later scalar
-/// loop of the thread (the state is inherited by threads spawned from it). Any faer SIMD
-/// routine ends with `vzeroupper` (inserted by LLVM), so running a tiny one restores full
-/// speed; `black_box` keeps it from being optimised away.
-pub fn clean_vector_state() {
-    let v = faer::Col::<f64>::from_fn(64, |i| i as f64);
-    std::hint::black_box(std::hint::black_box(&v).norm_l2());
-}
-
 /// An element type the model runs on: `f32` or `f64` (gdlab's [`Real`] plus faer's field
 /// trait for the matrix products).
 pub trait Float: Real + faer::traits::ComplexField {}
@@ -389,7 +374,7 @@ impl SoftmaxLinear {
             F::one(),
             Par::Seq,
         );
-        clean_vector_state();
+        gdlab_core::linalg::clear_simd_state();
         // Per row (+ b): loss and, for the gradient, P − Y in place; rows in parallel.
         logits
             .par_chunks_mut(ROW_BLOCK * c)
@@ -430,7 +415,7 @@ impl SoftmaxLinear {
                 inv_n,
                 Par::Seq,
             );
-            clean_vector_state();
+            gdlab_core::linalg::clear_simd_state();
             if self.bias {
                 let mut acc = vec![0.0_f64; c];
                 for row in logits.chunks(c) {

@@ -186,6 +186,7 @@ fn evaluate(s: &Mat<f64>, a_t: &Mat<f64>, want_grad: bool) -> Option<Eval> {
             1.0,
             Par::Seq,
         );
+        gdlab_core::linalg::clear_simd_state();
         g
     } else {
         Mat::zeros(0, 0)

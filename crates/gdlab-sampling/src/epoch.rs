@@ -247,6 +247,7 @@ fn permutation_dfs<S, L>(
             1.0,
             Par::Seq,
         );
+        gdlab_core::linalg::clear_simd_state();
         permutation_dfs(matrices, depth + 1, prefixes, used, state, leaf);
         used[j] = false;
     }
@@ -466,6 +467,7 @@ pub fn rr_epoch_operator_dp(matrices: &[Matrix]) -> Result<Matrix> {
                 weight,
                 Par::Seq,
             );
+            gdlab_core::linalg::clear_simd_state();
         },
     ))
 }
@@ -516,6 +518,7 @@ pub fn rr_second_moment_map(steps: &[Matrix], inner: &Matrix) -> Result<Matrix> 
                 1.0,
                 Par::Seq,
             );
+            gdlab_core::linalg::clear_simd_state();
             matmul(
                 out.as_mut(),
                 Accum::Add,
@@ -524,6 +527,7 @@ pub fn rr_second_moment_map(steps: &[Matrix], inner: &Matrix) -> Result<Matrix> 
                 weight,
                 Par::Seq,
             );
+            gdlab_core::linalg::clear_simd_state();
         },
     ))
 }
@@ -601,6 +605,7 @@ pub fn wr_second_moment_map(steps: &[Matrix], inner: &Matrix) -> Result<Matrix> 
                 1.0,
                 Par::Seq,
             );
+            gdlab_core::linalg::clear_simd_state();
             matmul(
                 next.as_mut(),
                 Accum::Add,
@@ -609,6 +614,7 @@ pub fn wr_second_moment_map(steps: &[Matrix], inner: &Matrix) -> Result<Matrix> 
                 weight,
                 Par::Seq,
             );
+            gdlab_core::linalg::clear_simd_state();
         }
         x = next;
     }

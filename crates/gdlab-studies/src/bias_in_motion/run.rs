@@ -75,6 +75,10 @@ const SLOPE_HI: f64 = -0.2;
 /// crossing → +, crossing → −, diverged); reported, not gated (the spec does not say how
 /// the boundary cells were resolved).
 const REF_COUNTS_ETA01: [usize; 5] = [1036, 630, 667, 421, 186];
+/// The learning rate at which the spec states the initial-rate rule (spec §5 Full: "for
+/// Δ_− ∈ [0.1, 0.8] ∪ [1.25, 8] the initial-rate winner is the higher-variance group
+/// (0 exceptions)", on the η = 0.1 diagram).
+const INITIAL_RATE_ETA: f64 = 0.1;
 
 // ---- Spec §5 Standard, ODE part only (paper configurations; the SGD part of item 8 is
 // not run) ----
@@ -699,12 +703,25 @@ fn phase_diagrams(cfg: &Config, v: &mut Verdict, report: &mut Report) -> Result<
                 minus_first != (c.delta_ratio > 1.0)
             })
             .count();
-        v.push(Check::claim(
-            format!("phase diagram η = {eta} (cells of the spec's grid): cells with Δ−/Δ+ ∈ [0.1, 0.8] ∪ [1.25, 8] whose initial-rate winner (more negative dε_c/dt at t = 0) is not the higher-variance group"),
-            exceptions as f64,
-            Cmp::Le,
-            0.0,
-        ));
+        // The spec states this rule (0 exceptions) for its η = 0.1 diagram only; Eq. 18 is a
+        // small-η result. At larger η the η² noise term makes the high-variance group's loss
+        // rise at t = 0 (quasi-divergence), so other learning rates are reported, not gated.
+        if (eta - INITIAL_RATE_ETA).abs() < 1e-12 {
+            v.push(Check::claim(
+                format!("phase diagram η = {eta} (cells of the spec's grid): cells with Δ−/Δ+ ∈ [0.1, 0.8] ∪ [1.25, 8] whose initial-rate winner (more negative dε_c/dt at t = 0) is not the higher-variance group"),
+                exceptions as f64,
+                Cmp::Le,
+                0.0,
+            ));
+        } else {
+            report.paragraph(&format!(
+                "η = {eta}: {exceptions} cells with Δ−/Δ+ ∈ [0.1, 0.8] ∪ [1.25, 8] have an \
+                 initial-rate winner that is not the higher-variance group. Not a check: the \
+                 spec states the rule for η = 0.1 (Eq. 18 is a small-η result; at larger η the \
+                 η² term can make the high-variance group's loss rise from t = 0)."
+            ));
+        }
+        report.number(&format!("initial_rate_exceptions_{tag}"), exceptions as f64)?;
         let quasi: Vec<f64> = d
             .cells
             .iter()

@@ -3,34 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn gdlab(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gdlab"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("running gdlab")
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("gdlab-dyn-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-/// Exit code 2, exactly one non-empty line on stderr naming `needle`, no stdout.
-fn assert_clean_error(o: &Output, needle: &str) {
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "stderr: {err}");
-    assert!(!err.contains("panicked"), "{err}");
-    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(lines.len(), 1, "expected one line, got: {err}");
-    assert!(lines[0].contains(needle), "`{needle}` not in: {}", lines[0]);
-    assert!(o.stdout.is_empty(), "partial output");
-}
+mod common;
+use common::*;
 
 #[test]
 fn teacher_mixture_csv_ode_and_simulation() {

@@ -4,39 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+use common::*;
 
 use gdlab_core::Seed;
 use gdlab_imbalance::text::zipf_corpus;
-
-fn gdlab(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gdlab"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("running gdlab")
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("gdlab-ht-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-/// Exit code 2, one non-empty stderr line containing every needle, no panic, no stdout.
-fn assert_clean_error(o: &Output, needles: &[&str]) {
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "stderr: {err}");
-    assert!(!err.contains("panicked"), "{err}");
-    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(lines.len(), 1, "expected one line, got: {err}");
-    for n in needles {
-        assert!(lines[0].contains(n), "`{n}` not in: {}", lines[0]);
-    }
-    assert!(o.stdout.is_empty());
-}
 
 #[test]
 fn zipf_text_corpus_writes_the_group_report() {
@@ -121,7 +93,7 @@ fn bad_inputs_exit_2_with_one_clear_line() {
     let d = scratch("bad");
     // Missing file.
     let o = gdlab(&["heavy-tailed", "text", "--tokens", "nope.txt"], &d);
-    assert_clean_error(&o, &["nope.txt", "No such file"]);
+    assert_clean_error_all(&o, &["nope.txt", "No such file"]);
     // Empty corpus.
     std::fs::write(d.join("empty.txt"), " \n ").unwrap();
     let o = gdlab(
@@ -135,27 +107,27 @@ fn bad_inputs_exit_2_with_one_clear_line() {
         ],
         &d,
     );
-    assert_clean_error(&o, &["empty.txt", "0 token(s)"]);
+    assert_clean_error_all(&o, &["empty.txt", "0 token(s)"]);
     // Vocab 0.
     std::fs::write(d.join("ok.txt"), "1 2 3 1 2").unwrap();
     let o = gdlab(
         &["heavy-tailed", "text", "--tokens", "ok.txt", "--vocab", "0"],
         &d,
     );
-    assert_clean_error(&o, &["--vocab", "1..=10000"]);
+    assert_clean_error_all(&o, &["--vocab", "1..=10000"]);
     // Non-integer token in an id file.
     std::fs::write(d.join("words.txt"), "1 2 three 4").unwrap();
     let o = gdlab(&["heavy-tailed", "text", "--tokens", "words.txt"], &d);
-    assert_clean_error(&o, &["words.txt", "`three`", "not a non-negative integer"]);
+    assert_clean_error_all(&o, &["words.txt", "`three`", "not a non-negative integer"]);
     // Steps out of range.
     let o = gdlab(
         &["heavy-tailed", "text", "--tokens", "ok.txt", "--steps", "0"],
         &d,
     );
-    assert_clean_error(&o, &["--steps"]);
+    assert_clean_error_all(&o, &["--steps"]);
     // A single distinct token cannot train a classifier.
     std::fs::write(d.join("same.txt"), "7 7 7 7").unwrap();
     let o = gdlab(&["heavy-tailed", "text", "--tokens", "same.txt"], &d);
-    assert_clean_error(&o, &["distinct tokens"]);
+    assert_clean_error_all(&o, &["distinct tokens"]);
     std::fs::remove_dir_all(&d).unwrap();
 }

@@ -12,6 +12,7 @@
 //! | [`sampler`] | index samplers [`Replacement`](sampler::Replacement)`::{With, Without, ShuffleOnce, Fixed}` |
 //! | [`runner`] | [`Runner`](runner::Runner), [`Observer`](runner::Observer), [`Stop`](runner::Stop), [`Trace`](runner::Trace) |
 //! | [`linalg`] | small dense helpers over faer: symmetric spectra, spectral norms, products |
+//! | [`normal`] | [`BoxMuller`](normal::BoxMuller) and [`fill_normals`](normal::fill_normals): value-stable uniforms and standard normals from a [`GdRng`] |
 //! | [`tol`] | the tolerance policy and [`assert_close!`] |
 //! | [`layout`] | [`Layout`](layout::Layout): named ranges of a flat parameter buffer |
 //! | [`io`] | [`atomic_write`](io::atomic_write) |
@@ -56,6 +57,7 @@ pub mod error;
 pub mod io;
 pub mod layout;
 pub mod linalg;
+pub mod normal;
 pub mod objective;
 pub mod real;
 pub mod runner;

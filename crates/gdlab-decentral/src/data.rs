@@ -1,7 +1,8 @@
 //! The sparse regression problem of the paper (spec §1, eq. (1)): `y_i = X_i w* + ξ_i` at
 //! every agent, with an `s`-sparse `w*`.
 
-use gdlab_core::{ConfigError, GdRng, Seed};
+use gdlab_core::normal::fill_normals;
+use gdlab_core::{ConfigError, Seed};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
@@ -213,28 +214,6 @@ impl Default for SparseRegressionConfig {
     }
 }
 
-/// A uniform in `[0, 1)` from the 53 high bits.
-fn uniform(rng: &mut GdRng) -> f64 {
-    (rng.next_u64() >> 11) as f64 * (1.0 / 9_007_199_254_740_992.0)
-}
-
-/// Standard normals by Box–Muller (pairs: `r cos θ`, `r sin θ`), the same method as
-/// `gdlab_studies::problems::BoxMuller` (which a domain crate cannot depend on).
-fn fill_normal(rng: &mut GdRng, out: &mut [f64]) {
-    let mut k = 0;
-    while k < out.len() {
-        let u1 = uniform(rng);
-        let u2 = uniform(rng);
-        let r = (-2.0 * (1.0 - u1).ln()).sqrt();
-        let th = 2.0 * std::f64::consts::PI * u2;
-        out[k] = r * th.cos();
-        if k + 1 < out.len() {
-            out[k + 1] = r * th.sin();
-        }
-        k += 2;
-    }
-}
-
 impl SparseRegressionConfig {
     /// Validates the configuration.
     ///
@@ -338,9 +317,9 @@ impl SparseRegressionConfig {
             .enumerate()
             .map(|(i, n)| {
                 let mut x = vec![0.0; n * d];
-                fill_normal(&mut seed.derive("design").index(i as u64).rng(), &mut x);
+                fill_normals(&mut seed.derive("design").index(i as u64).rng(), &mut x);
                 let mut noise = vec![0.0; n];
-                fill_normal(&mut seed.derive("noise").index(i as u64).rng(), &mut noise);
+                fill_normals(&mut seed.derive("noise").index(i as u64).rng(), &mut noise);
                 let y = (0..n)
                     .map(|r| {
                         let row = &x[r * d..(r + 1) * d];

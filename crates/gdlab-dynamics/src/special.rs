@@ -1,9 +1,6 @@
 //! Normal distribution helpers: `erf` (from `libm`), the standard normal CDF Φ, density φ
 //! and quantile Φ⁻¹, and a Box–Muller normal sampler over the project's generator.
 
-use gdlab_core::GdRng;
-use rand::RngCore;
-
 /// The error function (`libm`'s port of FreeBSD's `s_erf.c`, < 1 ulp).
 #[must_use]
 pub fn erf(x: f64) -> f64 {
@@ -88,36 +85,8 @@ pub fn normal_quantile(p: f64) -> f64 {
     x - u / (1.0 + 0.5 * x * u)
 }
 
-/// `2⁻⁵³`: spacing of the uniforms.
-const TWO_POW_MINUS_53: f64 = 1.0 / 9_007_199_254_740_992.0;
-
-/// A uniform draw in `[0, 1)`: the 53 high bits of the next 64-bit output times `2⁻⁵³`
-/// (the same construction as `gdlab_studies::problems::uniform`).
-#[must_use]
-pub fn uniform(rng: &mut GdRng) -> f64 {
-    (rng.next_u64() >> 11) as f64 * TWO_POW_MINUS_53
-}
-
-/// Fills `out` with independent standard normals by the Box–Muller transform, two per pair
-/// of uniforms: `r = √(−2 ln(1 − u₁))`, `θ = 2πu₂`, `(r cos θ, r sin θ)` (the method of
-/// `gdlab_studies::problems::BoxMuller`, repeated here because a domain crate cannot
-/// depend on the studies). An odd length discards the last sine draw, so each call uses
-/// exactly `2·⌈len/2⌉` generator outputs.
-pub fn fill_normals(rng: &mut GdRng, out: &mut [f64]) {
-    let mut chunks = out.chunks_exact_mut(2);
-    for pair in &mut chunks {
-        let (u1, u2) = (uniform(rng), uniform(rng));
-        let r = (-2.0 * (1.0 - u1).ln()).sqrt();
-        let (s, c) = (std::f64::consts::TAU * u2).sin_cos();
-        pair[0] = r * c;
-        pair[1] = r * s;
-    }
-    if let [last] = chunks.into_remainder() {
-        let (u1, u2) = (uniform(rng), uniform(rng));
-        let r = (-2.0 * (1.0 - u1).ln()).sqrt();
-        *last = r * (std::f64::consts::TAU * u2).cos();
-    }
-}
+/// Uniforms and Box–Muller normals: gdlab-core's documented, value-stable method.
+pub use gdlab_core::normal::{fill_normals, uniform};
 
 #[cfg(test)]
 mod tests {

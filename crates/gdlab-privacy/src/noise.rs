@@ -8,9 +8,9 @@
 //! (jax_privacy `inverse_as_streaming_matrix`; the authors' `generate_noise`).
 
 use faer::Mat;
+use gdlab_core::normal::BoxMuller;
 use gdlab_core::transform::{check_len, StepCtx, Transform};
 use gdlab_core::{ConfigError, GdRng, Real, Seed, StepError};
-use rand::RngCore;
 
 use crate::error::{PrivacyError, Result};
 use crate::toeplitz::Toeplitz;
@@ -221,35 +221,6 @@ impl Noising {
     }
 }
 
-/// Standard normal draws by Box–Muller from [`GdRng`] (the same documented method as
-/// `gdlab_studies::problems::BoxMuller`: uniforms are the 53 high bits of `next_u64`,
-/// `r = √(−2 ln(1 − u₁))`, `θ = 2π u₂`, returns `r cos θ` then `r sin θ`).
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct StandardNormal {
-    spare: Option<f64>,
-}
-
-impl StandardNormal {
-    /// The next draw.
-    pub fn sample(&mut self, rng: &mut GdRng) -> f64 {
-        if let Some(z) = self.spare.take() {
-            return z;
-        }
-        const TWO_POW_MINUS_53: f64 = 1.0 / 9_007_199_254_740_992.0;
-        let u1 = (rng.next_u64() >> 11) as f64 * TWO_POW_MINUS_53;
-        let u2 = (rng.next_u64() >> 11) as f64 * TWO_POW_MINUS_53;
-        let r = (-2.0 * (1.0 - u1).ln()).sqrt();
-        let theta = std::f64::consts::TAU * u2;
-        self.spare = Some(r * theta.sin());
-        r * theta.cos()
-    }
-
-    /// Fills `out` with consecutive draws.
-    pub fn fill(&mut self, rng: &mut GdRng, out: &mut [f64]) {
-        out.iter_mut().for_each(|z| *z = self.sample(rng));
-    }
-}
-
 /// The `add_correlated_noise` block: `u_t ← u_t + std · (C⁻¹ Z)_t`, with `Z` i.i.d.
 /// standard normal rows drawn from a stream seeded at `init`.
 ///
@@ -260,7 +231,7 @@ impl StandardNormal {
 /// own steps (row `t` of `C⁻¹Z` at its `t`-th call), so `ctx.step` is not read.
 ///
 /// Draw order (stable): at each step, `d` normals for coordinates `0..d`, from
-/// `seed.rng()` through [`StandardNormal`].
+/// `seed.rng()` through [`BoxMuller`].
 ///
 /// # Examples
 /// ```
@@ -288,7 +259,7 @@ pub struct AddCorrelatedNoise {
 pub struct AddCorrelatedNoiseState {
     stream: NoisingState,
     rng: GdRng,
-    normal: StandardNormal,
+    normal: BoxMuller,
     z: Vec<f64>,
     w: Vec<f64>,
 }
@@ -356,7 +327,7 @@ impl<F: Real> Transform<F> for AddCorrelatedNoise {
         AddCorrelatedNoiseState {
             stream: self.noising.start(d),
             rng: self.seed.rng(),
-            normal: StandardNormal::default(),
+            normal: BoxMuller::default(),
             z: vec![0.0; d],
             w: vec![0.0; d],
         }
@@ -415,7 +386,7 @@ mod tests {
 
     fn check(nz: &Noising, c: &Mat<f64>, n: usize, d: usize) {
         let mut rng = Seed(3).rng();
-        let mut nrm = StandardNormal::default();
+        let mut nrm = BoxMuller::default();
         let z = Mat::from_fn(n, d, |_, _| nrm.sample(&mut rng));
         let a = streamed(nz, &z);
         let b = dense_solve(c, &z);
@@ -472,7 +443,7 @@ mod tests {
         let mut s1 = Transform::<f64>::init(&block, &params);
         let mut s2 = s1.clone();
         let mut rng = Seed(11).rng();
-        let mut nrm = StandardNormal::default();
+        let mut nrm = BoxMuller::default();
         let mut st = nz.start(4);
         for step in 0..6 {
             let mut u = vec![1.0; 4];
@@ -501,7 +472,7 @@ mod tests {
     #[test]
     fn value_stability_first_normals() {
         let mut rng = Seed(0).rng();
-        let mut nrm = StandardNormal::default();
+        let mut nrm = BoxMuller::default();
         let xs: Vec<f64> = (0..4).map(|_| nrm.sample(&mut rng)).collect();
         // Pinned on first run (ChaCha8 + Box–Muller); platform libm may differ in the last ulp.
         let expected = PINNED;

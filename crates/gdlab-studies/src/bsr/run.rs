@@ -5,10 +5,10 @@ use std::time::Instant;
 
 use faer::linalg::triangular_solve::solve_lower_triangular_in_place;
 use faer::{Mat, Par};
+use gdlab_core::normal::BoxMuller;
 use gdlab_core::Seed;
 use gdlab_privacy::aof::AofOptions;
 use gdlab_privacy::metrics::nuclear_norm;
-use gdlab_privacy::noise::StandardNormal;
 use gdlab_privacy::sensitivity::{
     brute_force_minsep_sensitivity, toeplitz_sensitivity, Participation,
 };
@@ -258,7 +258,7 @@ fn unit_checks(v: &mut Verdict, report: &mut Report) -> Result<(), StudyError> {
     let f = factorize(&w, StrategyKind::Bsr { bandwidth: 10 }, part, None)?;
     let nz = f.noising()?;
     let mut rng = Seed(5).rng();
-    let mut normal = StandardNormal::default();
+    let mut normal = BoxMuller::default();
     let z = Mat::from_fn(ns, d, |_, _| normal.sample(&mut rng));
     let mut dense = z.clone();
     solve_lower_triangular_in_place(f.materialize().as_ref(), dense.as_mut(), Par::Seq);

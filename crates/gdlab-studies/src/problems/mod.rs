@@ -9,7 +9,7 @@
 //! so a study can regenerate the same data on every platform and thread count.
 
 pub mod logistic;
-pub mod normal;
+pub use gdlab_core::normal;
 
 pub use logistic::{LogisticConfig, NonConvexLogistic};
 pub use normal::BoxMuller;

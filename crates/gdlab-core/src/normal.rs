@@ -1,8 +1,8 @@
 //! Standard normal draws by the Box–Muller transform.
 //!
-//! `rand_distr` is not a dependency, so Gaussians are made here from the project's one
+//! `rand_distr` is not a dependency, so Gaussians are made here, once for every crate, from the project's one
 //! generator [`GdRng`]. The method is fixed and documented so that data sets built from a
-//! [`Seed`](gdlab_core::Seed) stay the same across versions.
+//! [`Seed`](crate::Seed) stay the same across versions.
 //!
 //! # Method (stable; changing it changes every study's data)
 //!
@@ -17,7 +17,7 @@
 //! `sin` come from the platform's math library, which is correctly rounded to within an
 //! ulp or so, so the normals agree across platforms to about `1e-15` relative.
 
-use gdlab_core::GdRng;
+use crate::GdRng;
 use rand::RngCore;
 
 /// `2⁻⁵³`: the spacing of the uniforms of step 1.
@@ -37,7 +37,7 @@ pub fn uniform(rng: &mut GdRng) -> f64 {
 /// # Examples
 /// ```
 /// use gdlab_core::Seed;
-/// use gdlab_studies::problems::BoxMuller;
+/// use gdlab_core::normal::BoxMuller;
 /// let mut rng = Seed(1).rng();
 /// let mut normal = BoxMuller::new();
 /// let xs: Vec<f64> = (0..20_000).map(|_| normal.sample(&mut rng)).collect();
@@ -77,11 +77,41 @@ impl BoxMuller {
     }
 }
 
+/// Fills `out` with standard normals by the same method, pair by pair within this call:
+/// `out[2j] = r cos θ`, `out[2j+1] = r sin θ`. An odd length discards the last sine draw,
+/// so each call uses exactly `2·⌈len/2⌉` uniforms and keeps no state between calls (the
+/// stateless counterpart of [`BoxMuller::fill`]).
+///
+/// # Examples
+/// ```
+/// use gdlab_core::{normal::{fill_normals, BoxMuller}, Seed};
+/// let mut a = [0.0; 4];
+/// fill_normals(&mut Seed(3).rng(), &mut a);
+/// let mut b = [0.0; 4];
+/// BoxMuller::new().fill(&mut Seed(3).rng(), &mut b);
+/// assert_eq!(a, b);
+/// ```
+pub fn fill_normals(rng: &mut GdRng, out: &mut [f64]) {
+    let mut chunks = out.chunks_exact_mut(2);
+    for pair in &mut chunks {
+        let (u1, u2) = (uniform(rng), uniform(rng));
+        let r = (-2.0 * (1.0 - u1).ln()).sqrt();
+        let theta = std::f64::consts::TAU * u2;
+        pair[0] = r * theta.cos();
+        pair[1] = r * theta.sin();
+    }
+    if let [last] = chunks.into_remainder() {
+        let (u1, u2) = (uniform(rng), uniform(rng));
+        let r = (-2.0 * (1.0 - u1).ln()).sqrt();
+        *last = r * (std::f64::consts::TAU * u2).cos();
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::float_cmp)] // bitwise equality is what these tests check
 mod tests {
     use super::*;
-    use gdlab_core::Seed;
+    use crate::Seed;
 
     #[test]
     fn uniforms_are_exact_multiples_in_range() {
@@ -104,7 +134,7 @@ mod tests {
         let mut rng = Seed(0).rng();
         let mut normal = BoxMuller::new();
         let z: Vec<f64> = (0..10).map(|_| normal.sample(&mut rng)).collect();
-        gdlab_core::assert_close!(z, PINNED_NORMALS, rel = 1e-14);
+        crate::assert_close!(z, PINNED_NORMALS, rel = 1e-14);
     }
 
     #[test]
@@ -115,8 +145,8 @@ mod tests {
         let mut rng = Seed(9).rng();
         let (u1, u2) = (uniform(&mut rng), uniform(&mut rng));
         let r2 = -2.0 * (1.0 - u1).ln();
-        gdlab_core::assert_close!(a * a + b * b, r2, rel = 1e-14);
-        gdlab_core::assert_close!(
+        crate::assert_close!(a * a + b * b, r2, rel = 1e-14);
+        crate::assert_close!(
             b.atan2(a).rem_euclid(std::f64::consts::TAU),
             std::f64::consts::TAU * u2,
             rel = 1e-12

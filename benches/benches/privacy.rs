@@ -22,9 +22,10 @@
 //! ≤ 0.8 GB of state each.
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use gdlab_core::normal::BoxMuller;
 use gdlab_core::transform::{StepCtx, Transform};
 use gdlab_core::Seed;
-use gdlab_privacy::noise::{AddCorrelatedNoise, Noising, StandardNormal};
+use gdlab_privacy::noise::{AddCorrelatedNoise, Noising};
 use gdlab_privacy::sensitivity::{toeplitz_sensitivity, Participation};
 use gdlab_privacy::strategy::{bsr_coefficients, factorize, StrategyKind};
 use gdlab_privacy::workload::Workload;
@@ -37,18 +38,26 @@ fn bench_bsr(c: &mut Criterion) {
     let part = Participation::min_separation(100, n / 100, n).expect("valid");
     let mut group = c.benchmark_group("bsr");
     group.sample_size(20);
-    group.bench_function(BenchmarkId::new("coefficients+sensitivity", format!("n={n}")), |b| {
-        b.iter(|| {
-            let coefs = bsr_coefficients(black_box(&w), 100).expect("valid");
-            toeplitz_sensitivity(&coefs, n, part).expect("exact").value
-        });
-    });
+    group.bench_function(
+        BenchmarkId::new("coefficients+sensitivity", format!("n={n}")),
+        |b| {
+            b.iter(|| {
+                let coefs = bsr_coefficients(black_box(&w), 100).expect("valid");
+                toeplitz_sensitivity(&coefs, n, part).expect("exact").value
+            });
+        },
+    );
     group.bench_function(BenchmarkId::new("factorize", format!("n={n}")), |b| {
         b.iter(|| {
-            factorize(black_box(&w), StrategyKind::Bsr { bandwidth: 100 }, part, None)
-                .expect("valid")
-                .errors
-                .rmse
+            factorize(
+                black_box(&w),
+                StrategyKind::Bsr { bandwidth: 100 },
+                part,
+                None,
+            )
+            .expect("valid")
+            .errors
+            .rmse
         });
     });
     group.finish();
@@ -62,7 +71,7 @@ fn bench_noise(c: &mut Criterion) {
         let coefs = bsr_coefficients(&w, p).expect("valid");
         let nz = Noising::toeplitz(coefs).expect("valid");
         let mut rng = Seed(1).rng();
-        let mut nrm = StandardNormal::default();
+        let mut nrm = BoxMuller::default();
         let mut z = vec![0.0; dim];
         nrm.fill(&mut rng, &mut z);
         let mut out = vec![0.0; dim];

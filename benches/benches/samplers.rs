@@ -8,7 +8,10 @@ use gdlab_core::Seed;
 
 fn epoch_orders(c: &mut Criterion) {
     let mut group = c.benchmark_group("sampler/epoch_order");
-    for (name, r) in [("with", Replacement::With), ("without", Replacement::Without)] {
+    for (name, r) in [
+        ("with", Replacement::With),
+        ("without", Replacement::Without),
+    ] {
         for n in [1_000usize, 100_000] {
             let s = Sampler::new(n, r, Seed(7)).expect("n > 0");
             let mut out = Vec::with_capacity(n);

@@ -14,22 +14,21 @@ fn simulator(c: &mut Criterion) {
         .build()
         .expect("config A is valid");
     let mut group = c.benchmark_group("dynamics/sgd_step");
-    for n in [10_000usize] {
-        let mut sgd = OnlineSgd::new(&model, n, Seed(1)).expect("n ≥ 3");
-        // 100 steps per iteration; throughput counts steps.
-        group.throughput(Throughput::Elements(100));
-        group.bench_with_input(
-            BenchmarkId::new("config_a", format!("dim={n}")),
-            &n,
-            |b, _| {
-                b.iter(|| {
-                    for _ in 0..100 {
-                        black_box(sgd.step());
-                    }
-                });
-            },
-        );
-    }
+    let n = 10_000usize;
+    let mut sgd = OnlineSgd::new(&model, n, Seed(1)).expect("n ≥ 3");
+    // 100 steps per iteration; throughput counts steps.
+    group.throughput(Throughput::Elements(100));
+    group.bench_with_input(
+        BenchmarkId::new("config_a", format!("dim={n}")),
+        &n,
+        |b, _| {
+            b.iter(|| {
+                for _ in 0..100 {
+                    black_box(sgd.step());
+                }
+            });
+        },
+    );
     group.finish();
 }
 

@@ -295,6 +295,49 @@ impl SparseRegressionConfig {
     /// ```
     pub fn generate(&self, seed: Seed) -> Result<DecentralProblem> {
         self.validate()?;
+        let (w_star, support) = self.truth(seed);
+        let agents = self
+            .split()
+            .into_iter()
+            .enumerate()
+            .map(|(i, n)| self.local_data(seed, i, n, &w_star, &support))
+            .collect();
+        DecentralProblem::new(self.dim, agents, w_star, self.noise_std)
+    }
+
+    /// Only agent `agent`'s data and the truth `w*`: what one rank of a distributed run
+    /// generates for itself. The same numbers as `generate(seed).agents()[agent]` (the
+    /// streams are per agent), without drawing the other agents' data.
+    ///
+    /// # Errors
+    /// As [`validate`](Self::validate); `agent ≥ n_agents`.
+    ///
+    /// # Examples
+    /// ```
+    /// use gdlab_core::Seed;
+    /// use gdlab_decentral::SparseRegressionConfig;
+    /// let c = SparseRegressionConfig { dim: 30, n_agents: 3, ..Default::default() };
+    /// let (local, w_star) = c.generate_agent(Seed(4), 2).unwrap();
+    /// let all = c.generate(Seed(4)).unwrap();
+    /// assert_eq!((&local, &w_star[..]), (&all.agents()[2], all.w_star()));
+    /// ```
+    pub fn generate_agent(&self, seed: Seed, agent: usize) -> Result<(LocalData, Vec<f64>)> {
+        self.validate()?;
+        if agent >= self.n_agents {
+            return Err(ConfigError::Invalid {
+                field: "agent".into(),
+                reason: format!("must be in [0, n_agents = {}), got {agent}", self.n_agents),
+            }
+            .into());
+        }
+        let (w_star, support) = self.truth(seed);
+        let n = self.split()[agent];
+        let local = self.local_data(seed, agent, n, &w_star, &support);
+        Ok((local, w_star))
+    }
+
+    /// `w*` and its support (in draw order).
+    fn truth(&self, seed: Seed) -> (Vec<f64>, Vec<usize>) {
         let d = self.dim;
         let mut rng = seed.derive("support").rng();
         let mut idx: Vec<usize> = (0..d).collect();
@@ -311,29 +354,32 @@ impl SparseRegressionConfig {
                 -self.magnitude
             };
         }
-        let agents = self
-            .split()
-            .into_iter()
-            .enumerate()
-            .map(|(i, n)| {
-                let mut x = vec![0.0; n * d];
-                fill_normals(&mut seed.derive("design").index(i as u64).rng(), &mut x);
-                let mut noise = vec![0.0; n];
-                fill_normals(&mut seed.derive("noise").index(i as u64).rng(), &mut noise);
-                let y = (0..n)
-                    .map(|r| {
-                        let row = &x[r * d..(r + 1) * d];
-                        let xw: f64 = idx[..self.sparsity]
-                            .iter()
-                            .map(|&j| row[j] * w_star[j])
-                            .sum();
-                        xw + self.noise_std * noise[r]
-                    })
-                    .collect();
-                LocalData { x, y }
+        idx.truncate(self.sparsity);
+        (w_star, idx)
+    }
+
+    /// Agent `i`'s `n` samples.
+    fn local_data(
+        &self,
+        seed: Seed,
+        i: usize,
+        n: usize,
+        w_star: &[f64],
+        support: &[usize],
+    ) -> LocalData {
+        let d = self.dim;
+        let mut x = vec![0.0; n * d];
+        fill_normals(&mut seed.derive("design").index(i as u64).rng(), &mut x);
+        let mut noise = vec![0.0; n];
+        fill_normals(&mut seed.derive("noise").index(i as u64).rng(), &mut noise);
+        let y = (0..n)
+            .map(|r| {
+                let row = &x[r * d..(r + 1) * d];
+                let xw: f64 = support.iter().map(|&j| row[j] * w_star[j]).sum();
+                xw + self.noise_std * noise[r]
             })
             .collect();
-        DecentralProblem::new(d, agents, w_star, self.noise_std)
+        LocalData { x, y }
     }
 }
 

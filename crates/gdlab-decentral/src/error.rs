@@ -12,6 +12,10 @@ pub enum DecentralError {
     /// A configuration value out of range (names the field and the allowed range).
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// A communication failure of a distributed run (a peer that timed out, exited, or
+    /// runs a different configuration).
+    #[error(transparent)]
+    Comm(gdlab_comm::CommError),
     /// A linear-algebra failure from faer (via `gdlab-core`).
     #[error(transparent)]
     Core(#[from] CoreError),

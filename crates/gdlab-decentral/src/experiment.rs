@@ -1,6 +1,7 @@
 //! One user-configured experiment (the `gdlab decentral run --config FILE` verb): a graph, a
 //! weight rule, a synthetic sparse regression, and a list of algorithms.
 
+use gdlab_comm::{Communicator, WireStats};
 use gdlab_core::Seed;
 use serde::{Deserialize, Serialize};
 
@@ -118,33 +119,7 @@ impl ExperimentConfig {
     /// Invalid graph (disconnected, bad parameters), mixing, data or algorithm settings;
     /// `graph.n_nodes ≠ problem.n_agents`; an empty algorithm list.
     pub fn run(&self) -> Result<ExperimentResult> {
-        self.problem.validate()?;
-        if self.algorithms.is_empty() {
-            return Err(gdlab_core::ConfigError::Invalid {
-                field: "algorithms".into(),
-                reason: "list at least one algorithm (dgd, cgd or lasso)".into(),
-            }
-            .into());
-        }
-        let graph: Graph = self.graph.build()?;
-        if graph.n_nodes() != self.problem.n_agents {
-            return Err(gdlab_core::ConfigError::Dim {
-                op: "graph n_nodes vs problem.n_agents",
-                expected: self.problem.n_agents,
-                got: graph.n_nodes(),
-            }
-            .into());
-        }
-        let mixing = MixingMatrix::new(&graph, self.weights)?;
-        let d = self.problem.dim;
-        for a in &self.algorithms {
-            match a {
-                AlgorithmSpec::Dgd { config, .. } | AlgorithmSpec::Cgd { config, .. } => {
-                    config.validate(d)?
-                }
-                AlgorithmSpec::Lasso { config, .. } => config.validate(d)?,
-            }
-        }
+        let (graph, mixing) = self.prepare()?;
         let problem = self.problem.generate(Seed(self.seed))?;
         let oracle_err = problem.error(&oracle_least_squares(&problem)?);
         let mut runs = Vec::new();
@@ -173,6 +148,154 @@ impl ExperimentConfig {
             oracle_err,
             runs,
         })
+    }
+}
+
+/// What one rank of [`ExperimentConfig::run_ranked`] returns.
+#[derive(Clone, Debug)]
+pub struct RankedResult {
+    /// On rank 0: the experiment's result, equal to [`ExperimentConfig::run`]'s (bitwise);
+    /// `None` on the other ranks.
+    pub result: Option<ExperimentResult>,
+    /// Per algorithm, in order: `(label, bytes this rank sent in neighbour exchanges,
+    /// bytes sent in total)`; both zero for `cgd`, which rank 0 runs alone.
+    pub wire: Vec<(String, WireStats, WireStats)>,
+}
+
+impl ExperimentConfig {
+    /// Validates everything [`run`](Self::run) validates; returns the graph's mixing matrix.
+    fn prepare(&self) -> Result<(Graph, MixingMatrix)> {
+        self.problem.validate()?;
+        if self.algorithms.is_empty() {
+            return Err(gdlab_core::ConfigError::Invalid {
+                field: "algorithms".into(),
+                reason: "list at least one algorithm (dgd, cgd or lasso)".into(),
+            }
+            .into());
+        }
+        let graph: Graph = self.graph.build()?;
+        if graph.n_nodes() != self.problem.n_agents {
+            return Err(gdlab_core::ConfigError::Dim {
+                op: "graph n_nodes vs problem.n_agents",
+                expected: self.problem.n_agents,
+                got: graph.n_nodes(),
+            }
+            .into());
+        }
+        let mixing = MixingMatrix::new(&graph, self.weights)?;
+        let d = self.problem.dim;
+        for a in &self.algorithms {
+            match a {
+                AlgorithmSpec::Dgd { config, .. } | AlgorithmSpec::Cgd { config, .. } => {
+                    config.validate(d)?
+                }
+                AlgorithmSpec::Lasso { config, .. } => config.validate(d)?,
+            }
+        }
+        Ok((graph, mixing))
+    }
+
+    /// Runs the experiment with **one agent per rank** of `comm` (`comm.size()` must equal
+    /// `problem.n_agents`): every rank generates only its own data
+    /// ([`SparseRegressionConfig::generate_agent`]) and runs each `dgd` / `lasso`
+    /// algorithm as its agent ([`DgdConfig::run_agent`], [`LassoConfig::run_agent`]).
+    /// The centralized references (`cgd` and the oracle least squares) need all the data:
+    /// rank 0 generates it and computes them after the decentralized runs. Rank 0's
+    /// result equals [`run`](Self::run)'s bitwise.
+    ///
+    /// Every rank must call this with the same configuration (check it first with
+    /// [`Communicator::check_config`]).
+    ///
+    /// # Errors
+    /// As [`run`](Self::run); the number of ranks ≠ `n_agents`; communication failures.
+    ///
+    /// # Examples
+    /// ```
+    /// use gdlab_comm::InProcess;
+    /// use gdlab_decentral::ExperimentConfig;
+    /// let cfg: ExperimentConfig = serde_json::from_str(r#"{"graph": {"kind": "ring", "n_nodes": 3},
+    ///     "problem": {"dim": 20, "sparsity": 2, "n_agents": 3, "samples_per_agent": 8, "noise_std": 0.1, "magnitude": 1.0},
+    ///     "algorithms": [{"algorithm": "dgd", "step_size": 0.05, "init_scale": 1e-3, "n_rounds": 10}]}"#).unwrap();
+    /// let out = InProcess::run(3, std::time::Duration::from_secs(30), |c| cfg.run_ranked(c)).unwrap();
+    /// let root = out[0].as_ref().unwrap().result.as_ref().unwrap();
+    /// assert_eq!(root.runs[0].trace, cfg.run().unwrap().runs[0].trace);
+    /// assert!(out[1].as_ref().unwrap().result.is_none());
+    /// ```
+    pub fn run_ranked<C: Communicator + ?Sized>(&self, comm: &mut C) -> Result<RankedResult> {
+        let (graph, mixing) = self.prepare()?;
+        if comm.size() != self.problem.n_agents {
+            return Err(gdlab_core::ConfigError::Dim {
+                op: "number of ranks vs problem.n_agents (one agent per rank)",
+                expected: self.problem.n_agents,
+                got: comm.size(),
+            }
+            .into());
+        }
+        let seed = Seed(self.seed);
+        let (local, w_star) = self.problem.generate_agent(seed, comm.rank())?;
+        let mut traces: Vec<Option<Trace>> = Vec::with_capacity(self.algorithms.len());
+        let mut wire = Vec::with_capacity(self.algorithms.len());
+        for a in &self.algorithms {
+            let out = match a {
+                AlgorithmSpec::Dgd { config, .. } => {
+                    Some(config.run_agent(comm, &mixing, &local, &w_star)?)
+                }
+                AlgorithmSpec::Lasso { config, .. } => {
+                    Some(config.run_agent(comm, &mixing, &local, &w_star)?)
+                }
+                AlgorithmSpec::Cgd { .. } => None,
+            };
+            match out {
+                Some(o) => {
+                    wire.push((a.label(), o.wire_algorithm, o.wire_total));
+                    traces.push(Some(o.trace));
+                }
+                None => {
+                    wire.push((a.label(), WireStats::default(), WireStats::default()));
+                    traces.push(None);
+                }
+            }
+        }
+        if comm.rank() != 0 {
+            return Ok(RankedResult { result: None, wire });
+        }
+        let problem = self.problem.generate(seed)?;
+        let oracle_err = problem.error(&oracle_least_squares(&problem)?);
+        let mut runs = Vec::with_capacity(self.algorithms.len());
+        for (a, t) in self.algorithms.iter().zip(traces) {
+            let trace = match (a, t) {
+                (_, Some(t)) => t,
+                (AlgorithmSpec::Cgd { config, .. }, None) => {
+                    config.run_centralized(&problem)?.trace
+                }
+                (_, None) => unreachable!("decentralized algorithms always have a trace"),
+            };
+            runs.push(run_result(a.label(), trace));
+        }
+        Ok(RankedResult {
+            result: Some(ExperimentResult {
+                rho: mixing.rho(),
+                n_edges: graph.n_edges(),
+                oracle_err,
+                runs,
+            }),
+            wire,
+        })
+    }
+}
+
+fn run_result(label: String, trace: Trace) -> RunResult {
+    let (t, e) = trace.best();
+    let (best_round, best_err) = if e.is_finite() {
+        (Some(t), Some(e))
+    } else {
+        (None, None)
+    };
+    RunResult {
+        label,
+        trace,
+        best_round,
+        best_err,
     }
 }
 

@@ -13,6 +13,7 @@
 //! | [`lasso`] | [`LassoConfig`]: prox-DGD CTA/ATC and NetLASSO (gradient tracking on the ℓ1 ball) |
 //! | [`oracle`] | [`oracle_least_squares`] on the true support |
 //! | [`comm`] | [`CommStats`], [`Payload`]: vectors and bits per edge |
+//! | [`dist`] | one agent per rank of a [`gdlab_comm::Communicator`] (threads or MPI): [`DgdConfig::run_agent`], [`LassoConfig::run_agent`], [`ExperimentConfig::run_ranked`]; bitwise the simulation's trace |
 //! | [`trace`] | [`Trace`]: per-round errors, consensus, loss |
 //! | [`experiment`] | [`ExperimentConfig`]: one JSON-configured run (the `gdlab decentral run` verb) |
 //!
@@ -50,6 +51,7 @@
 pub mod comm;
 pub mod data;
 pub mod dgd;
+pub mod dist;
 pub mod error;
 pub mod experiment;
 pub mod graph;
@@ -61,9 +63,10 @@ pub mod trace;
 
 pub use comm::{CommStats, Payload};
 pub use data::{DecentralProblem, LocalData, SparseRegressionConfig};
+pub use dist::AgentOutcome;
 pub use dgd::{DgdConfig, DgdOutcome, DgdRunner, MixOrder, TruncVariant, Truncation};
 pub use error::{DecentralError, Result};
-pub use experiment::{AlgorithmSpec, ExperimentConfig, ExperimentResult, RunResult};
+pub use experiment::{AlgorithmSpec, ExperimentConfig, ExperimentResult, RankedResult, RunResult};
 pub use graph::{DegreeStats, Graph, GraphSpec};
 pub use lasso::{max_local_smoothness, LassoConfig, LassoMethod};
 pub use mixing::{tune_er_to_rho, ErTuned, MixingMatrix, WeightRule};

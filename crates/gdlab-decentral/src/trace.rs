@@ -78,7 +78,7 @@ impl Trace {
 
 /// Coordinates per chunk of the network-wide metric pass (fixed, so sums do not depend on
 /// the thread count).
-const CHUNK: usize = 512;
+pub(crate) const CHUNK: usize = 512;
 
 /// Network-wide metrics from the stacked `w` (and `u`, `v` when over-parameterized).
 pub(crate) struct NetMetrics {

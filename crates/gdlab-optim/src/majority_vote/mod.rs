@@ -29,6 +29,9 @@
 //!   which returns a [`MajorityVoteOutcome`]: final `x`, exact global `‖∇f(x_t)‖₁` trace,
 //!   [`CommunicationLog`], [`ClipStats`], divergence as a [`Stop`](gdlab_core::runner::Stop).
 //! * [`WorkerCompression`] and [`ServerRule`]: the two halves of a round, usable alone.
+//! * [`MajorityVote::run_worker`]: the same loop with one worker per rank of a
+//!   [`gdlab_comm::Communicator`] (threads or MPI processes), the server on rank 0; bitwise
+//!   the simulation's outcome ([`GlobalEval`], [`WorkerOutcome`]).
 //! * [`FloorExample`]: the follow-up paper's 3-worker example where Option 1 keeps
 //!   `E|f'| ≥ 1/1542` even with exact gradients; [`expected_majority_vote`] computes the
 //!   bias exactly.
@@ -91,6 +94,7 @@
 mod comm;
 mod config;
 mod floor;
+mod ranked;
 mod run;
 mod shard;
 mod vote;
@@ -98,6 +102,7 @@ mod vote;
 pub use comm::CommunicationLog;
 pub use config::{MajorityVote, MajorityVoteConfig, MajorityVoteMethod, SsvrMvOption};
 pub use floor::{FloorExample, HalfLogCoshLinear};
+pub use ranked::{GlobalEval, RankedError, WorkerOutcome};
 pub use run::{run_majority_vote, ClipStats, MajorityVoteOutcome, MajorityVoteTrace};
 pub use shard::{max_abs_component_grad, split_indices, Shard, ShardSplit};
 pub use vote::{expected_majority_vote, CompressInfo, ServerRule, WorkerCompression};

@@ -58,7 +58,7 @@ pub struct ClipStats {
 }
 
 impl ClipStats {
-    fn add(&mut self, info: CompressInfo, dim: usize) {
+    pub(super) fn add(&mut self, info: CompressInfo, dim: usize) {
         self.messages += 1;
         self.messages_altered += u64::from(info.altered);
         self.coords += dim as u64;
@@ -316,21 +316,21 @@ struct Ctx<'p, G: ?Sized> {
 }
 
 /// One simulated worker: its streams, estimator state and buffers.
-struct Worker<S> {
-    sample_rng: GdRng,
-    sign_rng: GdRng,
-    state: S,
+pub(super) struct Worker<S> {
+    pub(super) sample_rng: GdRng,
+    pub(super) sign_rng: GdRng,
+    pub(super) state: S,
     /// The estimate `v_t^j`.
-    v: Vec<f64>,
+    pub(super) v: Vec<f64>,
     /// The message `q_t^j`.
-    q: Vec<f64>,
-    info: CompressInfo,
-    evals: u64,
-    finite: bool,
+    pub(super) q: Vec<f64>,
+    pub(super) info: CompressInfo,
+    pub(super) evals: u64,
+    pub(super) finite: bool,
 }
 
 impl<S> Worker<S> {
-    fn step<'s, W, E>(
+    pub(super) fn step<'s, W, E>(
         &mut self,
         estimator: &E,
         oracle: &MinibatchOracle<'s, W>,

@@ -30,6 +30,10 @@ pub(crate) enum DecentralCmd {
         /// Print the summary as JSON.
         #[arg(long)]
         json: bool,
+        /// single (default outside mpirun), threads (one thread per agent) or mpi (one
+        /// process per agent: `mpirun -np m gdlab decentral run ...`). Same numbers.
+        #[command(flatten)]
+        backend: crate::cmd_distributed::BackendArgs,
     },
 }
 
@@ -96,7 +100,12 @@ pub(crate) struct GraphArgs {
 pub(crate) fn dispatch(cmd: DecentralCmd) -> Result<Outcome> {
     match cmd {
         DecentralCmd::Graph(a) => graph(&a),
-        DecentralCmd::Run { config, out, json } => run(&config, &out, json),
+        DecentralCmd::Run {
+            config,
+            out,
+            json,
+            backend,
+        } => run(&config, &out, json, &backend),
     }
 }
 
@@ -195,14 +204,64 @@ fn graph(a: &GraphArgs) -> Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
-fn run(config: &std::path::Path, dir: &std::path::Path, as_json: bool) -> Result<Outcome> {
+fn run(
+    config: &std::path::Path,
+    dir: &std::path::Path,
+    as_json: bool,
+    backend: &crate::cmd_distributed::BackendArgs,
+) -> Result<Outcome> {
+    use crate::cmd_distributed::{config_hash, gather_wire, resolve, run_ranks, wire_json, Backend};
     let text = std::fs::read_to_string(config)
         .with_context(|| format!("reading config {}", config.display()))?;
     let cfg: ExperimentConfig = serde_json::from_str(&text)
         .with_context(|| format!("parsing config {}", config.display()))?;
-    let res = cfg
-        .run()
-        .with_context(|| format!("config {}", config.display()))?;
+    let b = resolve(backend, Backend::Single)?;
+    let res = if b == Backend::Single {
+        cfg.run()
+            .with_context(|| format!("config {}", config.display()))?
+    } else {
+        let t0 = std::time::Instant::now();
+        let m = cfg.problem.n_agents;
+        let ranked = run_ranks(b, backend, m, config_hash(&cfg)?, |comm| {
+            let r = cfg
+                .run_ranked(comm)
+                .with_context(|| format!("config {}", config.display()))?;
+            let mine: Vec<_> = r.wire.iter().map(|(_, a, t)| (*a, *t)).collect();
+            let all = gather_wire(comm, &mine)?;
+            Ok((r, all))
+        })?;
+        let Some((r, all)) = ranked else {
+            return Ok(Outcome::Ok); // not rank 0 of an MPI job
+        };
+        let wall = t0.elapsed().as_secs_f64();
+        let res = r.result.context("internal: rank 0 has no result")?;
+        let all = all.unwrap_or_default();
+        let runs: Vec<serde_json::Value> = res
+            .runs
+            .iter()
+            .enumerate()
+            .map(|(k, run)| {
+                let mut w = wire_json(&all, k, run.trace.comm.rounds);
+                w["label"] = json!(run.label);
+                w
+            })
+            .collect();
+        let rounds: u64 = res.runs.iter().map(|r| r.trace.comm.rounds).sum();
+        let j = json!({
+            "backend": if b == Backend::Mpi { "mpi" } else { "threads" },
+            "n_ranks": m,
+            "wall_s": wall,
+            "wall_s_per_round": if rounds > 0 { wall / rounds as f64 } else { 0.0 },
+            "runs": runs,
+        });
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating output folder {}", dir.display()))?;
+        atomic_write(
+            &dir.join("wire.json"),
+            (serde_json::to_string_pretty(&j)? + "\n").as_bytes(),
+        )?;
+        res
+    };
     write_outputs(&res, dir)?;
     let summary: Vec<serde_json::Value> = res
         .runs

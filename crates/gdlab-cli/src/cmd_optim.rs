@@ -18,6 +18,10 @@ pub(crate) enum OptimCmd {
     /// finite sum (n = 2000, d = 50): signSGD with majority vote or SSVR-MV (options 1, 2).
     /// Prints the final exact ‖∇f‖₁ and the bits communicated.
     MajorityVote(MajorityVoteArgs),
+    /// The same methods with one worker per rank, from a JSON `--config`: threads by
+    /// default, or one process per worker under `mpirun -np K` (built with `--features
+    /// mpi`); the server is rank 0. Writes `outcome.json` and `result.json` into `--out`.
+    Distributed(crate::cmd_distributed::DistributedArgs),
     /// Apply an optimizer to a given sequence of gradients and print the parameters after
     /// every step, to compare with PyTorch, optax or a NumPy transcription step by step.
     Replay {
@@ -65,6 +69,7 @@ struct ReplayOutput {
 pub(crate) fn dispatch(cmd: OptimCmd) -> Result<Outcome> {
     match cmd {
         OptimCmd::MajorityVote(a) => majority_vote(&a),
+        OptimCmd::Distributed(a) => crate::cmd_distributed::distributed(&a),
         OptimCmd::Replay {
             optimizer,
             params,

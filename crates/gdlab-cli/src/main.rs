@@ -9,6 +9,7 @@
 
 mod cmd_bench;
 mod cmd_decentral;
+mod cmd_distributed;
 mod cmd_dynamics;
 mod cmd_heavy_tailed;
 mod cmd_optim;

@@ -96,16 +96,19 @@ impl Mpi {
             .any(|v| std::env::var_os(v).is_some())
     }
 
-    /// Prints `error: {msg}` on stderr and ends every rank of the job (`MPI_Abort`).
-    pub fn abort(&self, msg: &str, code: i32) -> ! {
-        eprintln!("error: {msg}");
+    /// Prints `error: {msg}` on stderr (if given) and ends every rank of the job
+    /// (`MPI_Abort` with `code`).
+    pub fn abort(&self, msg: Option<&str>, code: i32) -> ! {
+        if let Some(m) = msg {
+            eprintln!("error: {m}");
+        }
         self.world.abort(code)
     }
 
     /// MPI's wall clock (`MPI_Wtime`), seconds.
     #[must_use]
     pub fn wtime() -> f64 {
-        mpi::time()
+        mpi::environment::time()
     }
 }
 

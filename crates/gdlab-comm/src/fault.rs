@@ -5,21 +5,30 @@ use std::time::Duration;
 use crate::error::{CommError, Result};
 use crate::{Communicator, WireStats};
 
-/// Wraps a communicator so that its rank fails once it has completed `after` collectives:
-/// the next [`exchange`](Communicator::exchange) either returns
-/// [`CommError::Backend`] (`exit_code = None`) or ends the whole process with
-/// `std::process::exit(code)` (`Some(code)`, to simulate a rank that dies under MPI).
+/// What a rank does when its injected fault fires.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultAction {
+    /// Return [`CommError::Backend`] from the exchange (the rank's run ends with an error).
+    Error,
+    /// End the whole process with `std::process::exit(code)` (a rank that dies under MPI).
+    Exit(i32),
+    /// Sleep forever (a stuck rank: the others must time out).
+    Hang,
+}
+
+/// Wraps a communicator so that its rank fails once it has completed `after` collectives,
+/// at its next [`exchange`](Communicator::exchange), as [`FaultAction`] says.
 ///
 /// Only for testing that a job whose rank fails ends with a clear error instead of
 /// hanging.
 ///
 /// # Examples
 /// ```
-/// use gdlab_comm::{Communicator, FaultInjection, InProcess};
+/// use gdlab_comm::{Communicator, FaultAction, FaultInjection, InProcess};
 /// use std::time::Duration;
 /// let out = InProcess::run(2, Duration::from_secs(10), |c| {
 ///     let rank = c.rank();
-///     let mut c = FaultInjection::new(c, if rank == 1 { Some(1) } else { None }, None);
+///     let mut c = FaultInjection::new(c, (rank == 1).then_some(1), FaultAction::Error);
 ///     c.barrier()?; // gather + broadcast: rank 1 fails at its second collective
 ///     c.barrier()
 /// })
@@ -30,17 +39,17 @@ use crate::{Communicator, WireStats};
 pub struct FaultInjection<C> {
     inner: C,
     after: Option<u64>,
-    exit_code: Option<i32>,
+    action: FaultAction,
     done: u64,
 }
 
 impl<C: Communicator> FaultInjection<C> {
     /// `after = None` never fails (a transparent wrapper).
-    pub fn new(inner: C, after: Option<u64>, exit_code: Option<i32>) -> Self {
+    pub fn new(inner: C, after: Option<u64>, action: FaultAction) -> Self {
         FaultInjection {
             inner,
             after,
-            exit_code,
+            action,
             done: 0,
         }
     }
@@ -71,13 +80,26 @@ impl<C: Communicator> Communicator for FaultInjection<C> {
         recv_from: &[usize],
     ) -> Result<Vec<Vec<u8>>> {
         if self.after.is_some_and(|a| self.done >= a) {
-            if let Some(code) = self.exit_code {
-                eprintln!(
-                    "rank {}: injected failure after {} collectives: exiting with code {code}",
-                    self.inner.rank(),
-                    self.done
-                );
-                std::process::exit(code);
+            match self.action {
+                FaultAction::Error => {}
+                FaultAction::Exit(code) => {
+                    eprintln!(
+                        "rank {}: injected failure after {} collectives: exiting with code {code}",
+                        self.inner.rank(),
+                        self.done
+                    );
+                    std::process::exit(code);
+                }
+                FaultAction::Hang => {
+                    eprintln!(
+                        "rank {}: injected failure after {} collectives: hanging",
+                        self.inner.rank(),
+                        self.done
+                    );
+                    loop {
+                        std::thread::sleep(Duration::from_secs(3600));
+                    }
+                }
             }
             return Err(CommError::Backend(format!(
                 "rank {}: injected failure after {} collectives (in {op})",

@@ -66,7 +66,7 @@ mod signs;
 use std::time::Duration;
 
 pub use error::{CommError, Result};
-pub use fault::FaultInjection;
+pub use fault::{FaultAction, FaultInjection};
 pub use inprocess::InProcess;
 pub use signs::PackedSigns;
 

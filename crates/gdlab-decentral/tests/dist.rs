@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use gdlab_comm::{CommError, Communicator, FaultInjection, InProcess};
+use gdlab_comm::{CommError, Communicator, FaultAction, FaultInjection, InProcess};
 use gdlab_core::Seed;
 use gdlab_decentral::{
     DecentralError, DecentralProblem, DgdConfig, Graph, LassoConfig, LassoMethod, MixOrder,
@@ -143,7 +143,7 @@ fn wrong_rank_count_and_a_failing_rank_are_clear_errors() {
     // communication error naming a peer instead of waiting forever.
     let out = InProcess::run(4, T, |c| {
         let r = c.rank();
-        let mut c = FaultInjection::new(c, (r == 2).then_some(25), None);
+        let mut c = FaultInjection::new(c, (r == 2).then_some(25), FaultAction::Error);
         cfg.run_agent(&mut c, &w, &p.agents()[r], p.w_star())
     })
     .unwrap();

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use gdlab_comm::{CommError, Communicator, FaultInjection, InProcess};
+use gdlab_comm::{CommError, Communicator, FaultAction, FaultInjection, InProcess};
 use gdlab_core::objective::DiagonalQuadraticSum;
 use gdlab_core::runner::Every;
 use gdlab_core::Seed;
@@ -148,7 +148,7 @@ fn wrong_rank_count_missing_root_objective_and_failing_rank() {
     assert!(out[0].as_ref().unwrap_err().to_string().contains("global objective"));
     let out = InProcess::run(4, T, |c| {
         let r = c.rank();
-        let mut c = FaultInjection::new(c, (r == 3).then_some(30), None);
+        let mut c = FaultInjection::new(c, (r == 3).then_some(30), FaultAction::Error);
         mv.run_worker(&mut c, &shards[r], &[0.0; 6], Seed(1), Every::N(5), GlobalEval::Root((r == 0).then_some(&f)))
     })
     .unwrap();

@@ -210,7 +210,9 @@ fn run(
     as_json: bool,
     backend: &crate::cmd_distributed::BackendArgs,
 ) -> Result<Outcome> {
-    use crate::cmd_distributed::{config_hash, gather_wire, resolve, run_ranks, wire_json, Backend};
+    use crate::cmd_distributed::{
+        config_hash, gather_wire, resolve, run_ranks, wire_json, Backend,
+    };
     let text = std::fs::read_to_string(config)
         .with_context(|| format!("reading config {}", config.display()))?;
     let cfg: ExperimentConfig = serde_json::from_str(&text)

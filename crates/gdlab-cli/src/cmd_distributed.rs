@@ -109,8 +109,16 @@ fn fault() -> Result<Option<(usize, u64, bool)>> {
     let s = v.to_string_lossy();
     let parts: Vec<&str> = s.split(':').map(str::trim).collect();
     let parsed = match parts[..] {
-        [r, a] => r.parse().ok().zip(a.parse().ok()).map(|(r, a)| (r, a, false)),
-        [r, a, "hang"] => r.parse().ok().zip(a.parse().ok()).map(|(r, a)| (r, a, true)),
+        [r, a] => r
+            .parse()
+            .ok()
+            .zip(a.parse().ok())
+            .map(|(r, a)| (r, a, false)),
+        [r, a, "hang"] => r
+            .parse()
+            .ok()
+            .zip(a.parse().ok())
+            .map(|(r, a)| (r, a, true)),
         _ => None,
     };
     match parsed {
@@ -165,7 +173,9 @@ where
                         Some(CommError::PeerGone { .. })
                     ) || matches!(
                         c.downcast_ref::<gdlab_decentral::DecentralError>(),
-                        Some(gdlab_decentral::DecentralError::Comm(CommError::PeerGone { .. }))
+                        Some(gdlab_decentral::DecentralError::Comm(
+                            CommError::PeerGone { .. }
+                        ))
                     ) || matches!(
                         c.downcast_ref::<gdlab_optim::majority_vote::RankedError>(),
                         Some(gdlab_optim::majority_vote::RankedError::Comm(
@@ -256,12 +266,15 @@ where
     bail!("this gdlab was built without MPI support: rebuild with `--features mpi`")
 }
 
+/// One rank's `(algorithm, total)` counters per run.
+pub(crate) type RankWire = Vec<(WireStats, WireStats)>;
+
 /// Gathers every rank's per-run wire counters on rank 0: `Some(v)`, `v[r][k]` = rank
 /// `r`'s counters of run `k` as `[algorithm, total]`.
 pub(crate) fn gather_wire(
     comm: &mut dyn Communicator,
     mine: &[(WireStats, WireStats)],
-) -> Result<Option<Vec<Vec<(WireStats, WireStats)>>>> {
+) -> Result<Option<Vec<RankWire>>> {
     let bytes: Vec<u8> = mine
         .iter()
         .flat_map(|(a, t)| [a.messages, a.bytes, t.messages, t.bytes])
@@ -298,7 +311,11 @@ pub(crate) fn gather_wire(
 }
 
 /// JSON of the summed wire counters of one run over all ranks.
-pub(crate) fn wire_json(all: &[Vec<(WireStats, WireStats)>], k: usize, rounds: u64) -> serde_json::Value {
+pub(crate) fn wire_json(
+    all: &[Vec<(WireStats, WireStats)>],
+    k: usize,
+    rounds: u64,
+) -> serde_json::Value {
     let (mut am, mut ab, mut tm, mut tb) = (0u64, 0u64, 0u64, 0u64);
     for r in all {
         if let Some((a, t)) = r.get(k) {
@@ -308,7 +325,13 @@ pub(crate) fn wire_json(all: &[Vec<(WireStats, WireStats)>], k: usize, rounds: u
             tb += t.bytes;
         }
     }
-    let per = |x: u64| if rounds == 0 { 0.0 } else { x as f64 / rounds as f64 };
+    let per = |x: u64| {
+        if rounds == 0 {
+            0.0
+        } else {
+            x as f64 / rounds as f64
+        }
+    };
     json!({
         "rounds": rounds,
         "algorithm_messages": am,
@@ -507,7 +530,9 @@ pub(crate) fn distributed(a: &DistributedArgs) -> Result<Outcome> {
             }
             let shard = match (&cfg.data, &generated) {
                 (_, Some(p)) => LocalShard::Generated(Shard::new(p, &parts[rank])?),
-                (DataSpec::Dir { dir, reg }, None) => LocalShard::Owned(read_shard(dir, rank, *reg)?),
+                (DataSpec::Dir { dir, reg }, None) => {
+                    LocalShard::Owned(read_shard(dir, rank, *reg)?)
+                }
                 (DataSpec::Generate(_), None) => bail!("internal: generated data missing"),
             };
             let dim = match &shard {
@@ -517,7 +542,8 @@ pub(crate) fn distributed(a: &DistributedArgs) -> Result<Outcome> {
             // Every rank must agree on d: all-reduce max and min (as −max of −d).
             let mut dims = [dim as f64, -(dim as f64)];
             comm.all_reduce_f64(&mut dims, ReduceOp::Max)?;
-            if dims[0] != dim as f64 || -dims[1] != dim as f64 {
+            // Integers below 2^53 are exact in f64: compare them as integers.
+            if dims[0] as usize != dim || (-dims[1]) as usize != dim {
                 bail!(
                     "shard dimensions differ across ranks (rank {rank} has d = {dim}, the largest is {}, the smallest {})",
                     dims[0],
@@ -562,7 +588,11 @@ pub(crate) fn distributed(a: &DistributedArgs) -> Result<Outcome> {
             Some((Some(o), all)) => (
                 o,
                 all,
-                if backend == Backend::Mpi { "mpi" } else { "threads" },
+                if backend == Backend::Mpi {
+                    "mpi"
+                } else {
+                    "threads"
+                },
             ),
             Some((None, _)) => bail!("internal: rank 0 has no outcome"),
         }
@@ -575,7 +605,7 @@ fn write_distributed(
     a: &DistributedArgs,
     cfg: &DistributedConfig,
     o: &MajorityVoteOutcome,
-    wire: Option<&[Vec<(WireStats, WireStats)>]>,
+    wire: Option<&[RankWire]>,
     backend: &str,
     n: usize,
     wall: f64,

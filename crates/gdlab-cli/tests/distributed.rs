@@ -52,16 +52,49 @@ fn read(p: &Path) -> String {
 fn decentral_threads_equal_single_bitwise() {
     let d = scratch("dist-dgd");
     let cfg = write(&d, "ring.json", DGD_RING);
-    let a = gdlab(&["decentral", "run", "--config", &cfg, "--out", "single", "--backend", "single"], &d);
+    let a = gdlab(
+        &[
+            "decentral",
+            "run",
+            "--config",
+            &cfg,
+            "--out",
+            "single",
+            "--backend",
+            "single",
+        ],
+        &d,
+    );
     assert!(a.status.success(), "{}", stderr(&a));
-    let b = gdlab(&["decentral", "run", "--config", &cfg, "--out", "threads", "--backend", "threads"], &d);
+    let b = gdlab(
+        &[
+            "decentral",
+            "run",
+            "--config",
+            &cfg,
+            "--out",
+            "threads",
+            "--backend",
+            "threads",
+        ],
+        &d,
+    );
     assert!(b.status.success(), "{}", stderr(&b));
     // Same bits: serde_json writes the shortest round-trip form, so equal files.
-    assert_eq!(read(&d.join("single/result.json")), read(&d.join("threads/result.json")));
-    assert_eq!(read(&d.join("single/curves.csv")), read(&d.join("threads/curves.csv")));
+    assert_eq!(
+        read(&d.join("single/result.json")),
+        read(&d.join("threads/result.json"))
+    );
+    assert_eq!(
+        read(&d.join("single/curves.csv")),
+        read(&d.join("threads/curves.csv"))
+    );
     let w: serde_json::Value = serde_json::from_str(&read(&d.join("threads/wire.json"))).unwrap();
     // DGD on a ring of 4: 8 directed edges × 2 vectors × 8·300 bytes per round.
-    assert_eq!(w["runs"][0]["algorithm_bytes_per_round"], 8.0 * 2.0 * 8.0 * 300.0);
+    assert_eq!(
+        w["runs"][0]["algorithm_bytes_per_round"],
+        8.0 * 2.0 * 8.0 * 300.0
+    );
     assert_eq!(w["runs"][0]["algorithm_messages"], 8 * 200);
     assert_eq!(w["runs"][2]["algorithm_bytes"], 0); // cgd: rank 0 alone
 }
@@ -70,13 +103,36 @@ fn decentral_threads_equal_single_bitwise() {
 fn optim_distributed_threads_equal_single_bitwise() {
     let d = scratch("dist-mv");
     let cfg = write(&d, "mv.json", SSVR_MV);
-    let a = gdlab(&["optim", "distributed", "--config", &cfg, "--out", "single", "--backend", "single"], &d);
+    let a = gdlab(
+        &[
+            "optim",
+            "distributed",
+            "--config",
+            &cfg,
+            "--out",
+            "single",
+            "--backend",
+            "single",
+        ],
+        &d,
+    );
     assert!(a.status.success(), "{}", stderr(&a));
-    let b = gdlab(&["optim", "distributed", "--config", &cfg, "--out", "threads"], &d);
+    let b = gdlab(
+        &["optim", "distributed", "--config", &cfg, "--out", "threads"],
+        &d,
+    );
     assert!(b.status.success(), "{}", stderr(&b));
-    assert!(stdout(&b).contains("with 4 workers (threads)"), "{}", stdout(&b));
-    assert_eq!(read(&d.join("single/outcome.json")), read(&d.join("threads/outcome.json")));
-    let o: serde_json::Value = serde_json::from_str(&read(&d.join("threads/outcome.json"))).unwrap();
+    assert!(
+        stdout(&b).contains("with 4 workers (threads)"),
+        "{}",
+        stdout(&b)
+    );
+    assert_eq!(
+        read(&d.join("single/outcome.json")),
+        read(&d.join("threads/outcome.json"))
+    );
+    let o: serde_json::Value =
+        serde_json::from_str(&read(&d.join("threads/outcome.json"))).unwrap();
     assert_eq!(o["comm"]["rounds"], 300);
     assert!(o["trace"]["grad_l1"].as_array().unwrap().len() == 31);
 }
@@ -96,16 +152,38 @@ fn optim_distributed_reads_shard_files() {
     };
     std::fs::write(d.join("shards/shard-0.npy"), npy(&rows(0.0), 6, 3)).unwrap();
     std::fs::write(d.join("shards/shard-1.npy"), npy(&rows(0.5), 6, 3)).unwrap();
-    let cfg = write(&d, "f.json", r#"{"optimizer": {"n_workers": 2, "method": {"kind": "sign_sgd_mv"}, "learning_rate": 0.01, "batch_size": 2, "n_steps": 40},
-        "data": {"dir": {"dir": "shards", "reg": 0.1}}, "record_every": 5}"#);
-    let o = gdlab(&["optim", "distributed", "--config", &cfg, "--out", "o", "--json"], &d);
+    let cfg = write(
+        &d,
+        "f.json",
+        r#"{"optimizer": {"n_workers": 2, "method": {"kind": "sign_sgd_mv"}, "learning_rate": 0.01, "batch_size": 2, "n_steps": 40},
+        "data": {"dir": {"dir": "shards", "reg": 0.1}}, "record_every": 5}"#,
+    );
+    let o = gdlab(
+        &[
+            "optim",
+            "distributed",
+            "--config",
+            &cfg,
+            "--out",
+            "o",
+            "--json",
+        ],
+        &d,
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(j["backend"], "threads");
     assert!(j["final_grad_l1"].as_f64().unwrap().is_finite());
     // A missing shard is one clear error naming the file.
-    let cfg3 = write(&d, "f3.json", &read(&d.join("f.json")).replace("\"n_workers\": 2", "\"n_workers\": 3"));
-    let e = gdlab(&["optim", "distributed", "--config", &cfg3, "--out", "o3"], &d);
+    let cfg3 = write(
+        &d,
+        "f3.json",
+        &read(&d.join("f.json")).replace("\"n_workers\": 2", "\"n_workers\": 3"),
+    );
+    let e = gdlab(
+        &["optim", "distributed", "--config", &cfg3, "--out", "o3"],
+        &d,
+    );
     assert_clean_error(&e, "shard-2.npy");
 }
 
@@ -114,10 +192,25 @@ fn bad_backend_use_and_failing_rank_are_clear_errors() {
     let d = scratch("dist-bad");
     let cfg = write(&d, "ring.json", DGD_RING);
     if !cfg!(feature = "mpi") {
-        let e = gdlab(&["decentral", "run", "--config", &cfg, "--backend", "mpi"], &d);
+        let e = gdlab(
+            &["decentral", "run", "--config", &cfg, "--backend", "mpi"],
+            &d,
+        );
         assert_clean_error(&e, "--features mpi");
     }
-    let e = gdlab(&["decentral", "run", "--config", &cfg, "--backend", "threads", "--comm-timeout", "0"], &d);
+    let e = gdlab(
+        &[
+            "decentral",
+            "run",
+            "--config",
+            &cfg,
+            "--backend",
+            "threads",
+            "--comm-timeout",
+            "0",
+        ],
+        &d,
+    );
     assert_clean_error(&e, "--comm-timeout");
     // Rank 2 fails after 30 collectives: the error names it, nothing hangs.
     let o = Command::new(env!("CARGO_BIN_EXE_gdlab"))
@@ -128,13 +221,22 @@ fn bad_backend_use_and_failing_rank_are_clear_errors() {
         .unwrap();
     assert_clean_error_all(&o, &["rank 2", "injected failure"]);
     let o = Command::new(env!("CARGO_BIN_EXE_gdlab"))
-        .args(["optim", "distributed", "--config", &write(&d, "mv.json", SSVR_MV)])
+        .args([
+            "optim",
+            "distributed",
+            "--config",
+            &write(&d, "mv.json", SSVR_MV),
+        ])
         .env("GDLAB_COMM_FAULT", "nonsense")
         .current_dir(&d)
         .output()
         .unwrap();
     assert_clean_error(&o, "GDLAB_COMM_FAULT");
-    let bad = write(&d, "bad.json", &SSVR_MV.replace("\"n_workers\": 4", "\"n_workers\": 0"));
+    let bad = write(
+        &d,
+        "bad.json",
+        &SSVR_MV.replace("\"n_workers\": 4", "\"n_workers\": 0"),
+    );
     let e = gdlab(&["optim", "distributed", "--config", &bad], &d);
     assert_clean_error(&e, "n_workers");
 }

@@ -36,12 +36,16 @@ fn mpirun(np: usize, args: &[&str], env: &[(&str, &str)], cwd: &Path) -> (Output
     for (k, _) in env {
         c.arg("-x").arg(k);
     }
-    c.arg(env!("CARGO_BIN_EXE_gdlab")).args(args).current_dir(cwd);
+    c.arg(env!("CARGO_BIN_EXE_gdlab"))
+        .args(args)
+        .current_dir(cwd);
     for (k, v) in env {
         c.env(k, v);
     }
     let t0 = Instant::now();
-    let o = c.output().expect("running mpirun (is openmpi-bin installed?)");
+    let o = c
+        .output()
+        .expect("running mpirun (is openmpi-bin installed?)");
     (o, t0.elapsed())
 }
 
@@ -59,42 +63,120 @@ fn json(p: &Path) -> serde_json::Value {
 fn dgd_on_a_ring_of_4_ranks_equals_the_in_process_run() {
     let d = scratch("mpi-dgd");
     let cfg = write(&d, "ring.json", DGD_RING);
-    let s = gdlab(&["decentral", "run", "--config", &cfg, "--out", "single", "--backend", "single"], &d);
+    let s = gdlab(
+        &[
+            "decentral",
+            "run",
+            "--config",
+            &cfg,
+            "--out",
+            "single",
+            "--backend",
+            "single",
+        ],
+        &d,
+    );
     assert!(s.status.success(), "{}", stderr(&s));
-    let t = gdlab(&["decentral", "run", "--config", &cfg, "--out", "threads", "--backend", "threads"], &d);
+    let t = gdlab(
+        &[
+            "decentral",
+            "run",
+            "--config",
+            &cfg,
+            "--out",
+            "threads",
+            "--backend",
+            "threads",
+        ],
+        &d,
+    );
     assert!(t.status.success(), "{}", stderr(&t));
-    let (m, _) = mpirun(4, &["decentral", "run", "--config", &cfg, "--out", "mpi"], &[], &d);
+    let (m, _) = mpirun(
+        4,
+        &["decentral", "run", "--config", &cfg, "--out", "mpi"],
+        &[],
+        &d,
+    );
     assert!(m.status.success(), "{}\n{}", stdout(&m), stderr(&m));
-    let (a, b, c) = (json(&d.join("single/result.json")), json(&d.join("threads/result.json")), json(&d.join("mpi/result.json")));
+    let (a, b, c) = (
+        json(&d.join("single/result.json")),
+        json(&d.join("threads/result.json")),
+        json(&d.join("mpi/result.json")),
+    );
     for k in 0..4 {
         let fin = |j: &serde_json::Value| {
             let e = j["runs"][k]["trace"]["err_agents"].as_array().unwrap();
             e.last().unwrap().as_f64().unwrap()
         };
         // The acceptance tolerance is 1e-12; the runs agree bitwise.
-        assert!((fin(&a) - fin(&c)).abs() <= 1e-12, "{k}: {} vs {}", fin(&a), fin(&c));
+        assert!(
+            (fin(&a) - fin(&c)).abs() <= 1e-12,
+            "{k}: {} vs {}",
+            fin(&a),
+            fin(&c)
+        );
         assert_eq!(fin(&a), fin(&c));
         assert_eq!(fin(&b), fin(&c));
     }
     assert_eq!(a, c, "the whole result is the same");
     let w = json(&d.join("mpi/wire.json"));
     assert_eq!(w["backend"], "mpi");
-    assert_eq!(w["runs"][0]["algorithm_bytes_per_round"], 8.0 * 2.0 * 8.0 * 300.0);
+    assert_eq!(
+        w["runs"][0]["algorithm_bytes_per_round"],
+        8.0 * 2.0 * 8.0 * 300.0
+    );
 }
 
 #[test]
 fn ssvr_mv_with_4_worker_processes_equals_the_in_process_run() {
     let d = scratch("mpi-ssvr");
     let cfg = write(&d, "mv.json", SSVR_MV);
-    let s = gdlab(&["optim", "distributed", "--config", &cfg, "--out", "single", "--backend", "single"], &d);
+    let s = gdlab(
+        &[
+            "optim",
+            "distributed",
+            "--config",
+            &cfg,
+            "--out",
+            "single",
+            "--backend",
+            "single",
+        ],
+        &d,
+    );
     assert!(s.status.success(), "{}", stderr(&s));
-    let t = gdlab(&["optim", "distributed", "--config", &cfg, "--out", "threads"], &d);
+    let t = gdlab(
+        &["optim", "distributed", "--config", &cfg, "--out", "threads"],
+        &d,
+    );
     assert!(t.status.success(), "{}", stderr(&t));
-    let (m, _) = mpirun(4, &["optim", "distributed", "--config", &cfg, "--out", "mpi"], &[], &d);
+    let (m, _) = mpirun(
+        4,
+        &["optim", "distributed", "--config", &cfg, "--out", "mpi"],
+        &[],
+        &d,
+    );
     assert!(m.status.success(), "{}\n{}", stdout(&m), stderr(&m));
-    let (a, b, c) = (json(&d.join("single/outcome.json")), json(&d.join("threads/outcome.json")), json(&d.join("mpi/outcome.json")));
-    let fin = |j: &serde_json::Value| j["trace"]["grad_l1"].as_array().unwrap().last().unwrap().as_f64().unwrap();
-    assert!((fin(&a) - fin(&c)).abs() <= 1e-12, "{} vs {}", fin(&a), fin(&c));
+    let (a, b, c) = (
+        json(&d.join("single/outcome.json")),
+        json(&d.join("threads/outcome.json")),
+        json(&d.join("mpi/outcome.json")),
+    );
+    let fin = |j: &serde_json::Value| {
+        j["trace"]["grad_l1"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()
+            .as_f64()
+            .unwrap()
+    };
+    assert!(
+        (fin(&a) - fin(&c)).abs() <= 1e-12,
+        "{} vs {}",
+        fin(&a),
+        fin(&c)
+    );
     assert_eq!(a, c);
     assert_eq!(b, c);
     assert_eq!(json(&d.join("mpi/result.json"))["backend"], "mpi");
@@ -104,20 +186,44 @@ fn ssvr_mv_with_4_worker_processes_equals_the_in_process_run() {
 fn mismatched_configuration_across_ranks_is_a_clear_error() {
     let d = scratch("mpi-mismatch");
     let a = write(&d, "a.json", DGD_RING);
-    let b = write(&d, "b.json", &DGD_RING.replace("\"seed\": 5", "\"seed\": 6"));
+    let b = write(
+        &d,
+        "b.json",
+        &DGD_RING.replace("\"seed\": 5", "\"seed\": 6"),
+    );
     // MPMD: ranks 0-1 read a.json, ranks 2-3 read b.json.
     let t0 = Instant::now();
     let o = Command::new("mpirun")
         .args(MPI_FLAGS)
-        .args(["-np", "2", env!("CARGO_BIN_EXE_gdlab"), "decentral", "run", "--config", &a, ":"])
-        .args(["-np", "2", env!("CARGO_BIN_EXE_gdlab"), "decentral", "run", "--config", &b])
+        .args([
+            "-np",
+            "2",
+            env!("CARGO_BIN_EXE_gdlab"),
+            "decentral",
+            "run",
+            "--config",
+            &a,
+            ":",
+        ])
+        .args([
+            "-np",
+            "2",
+            env!("CARGO_BIN_EXE_gdlab"),
+            "decentral",
+            "run",
+            "--config",
+            &b,
+        ])
         .current_dir(&d)
         .output()
         .unwrap();
     assert!(t0.elapsed() < Duration::from_secs(60));
     assert!(!o.status.success());
     let err = stderr(&o);
-    assert!(err.contains("configuration mismatch: rank 2 has configuration hash"), "{err}");
+    assert!(
+        err.contains("configuration mismatch: rank 2 has configuration hash"),
+        "{err}"
+    );
     assert!(!d.join("gdlab-out/decentral-run/result.json").exists());
 }
 
@@ -125,18 +231,38 @@ fn mismatched_configuration_across_ranks_is_a_clear_error() {
 fn a_rank_that_dies_ends_the_job() {
     let d = scratch("mpi-die");
     let cfg = write(&d, "ring.json", DGD_RING);
-    let (o, took) = mpirun(4, &["decentral", "run", "--config", &cfg, "--comm-timeout", "20"], &[("GDLAB_COMM_FAULT", "2:50")], &d);
+    let (o, took) = mpirun(
+        4,
+        &["decentral", "run", "--config", &cfg, "--comm-timeout", "20"],
+        &[("GDLAB_COMM_FAULT", "2:50")],
+        &d,
+    );
     assert!(!o.status.success());
     assert!(took < Duration::from_secs(60), "{took:?}");
     let err = stderr(&o);
-    assert!(err.contains("rank 2: injected failure after 50 collectives"), "{err}");
+    assert!(
+        err.contains("rank 2: injected failure after 50 collectives"),
+        "{err}"
+    );
 }
 
 #[test]
 fn a_rank_that_hangs_makes_the_others_time_out() {
     let d = scratch("mpi-hang");
     let cfg = write(&d, "mv.json", SSVR_MV);
-    let (o, took) = mpirun(4, &["optim", "distributed", "--config", &cfg, "--comm-timeout", "3"], &[("GDLAB_COMM_FAULT", "1:40:hang")], &d);
+    let (o, took) = mpirun(
+        4,
+        &[
+            "optim",
+            "distributed",
+            "--config",
+            &cfg,
+            "--comm-timeout",
+            "3",
+        ],
+        &[("GDLAB_COMM_FAULT", "1:40:hang")],
+        &d,
+    );
     assert!(!o.status.success());
     assert!(took < Duration::from_secs(60), "{took:?}");
     let err = stderr(&o);

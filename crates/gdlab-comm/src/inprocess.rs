@@ -56,10 +56,12 @@ impl InProcess {
                 allowed: "≥ 1".into(),
             });
         }
-        let mut to: Vec<Vec<Option<Sender<Msg>>>> =
-            (0..size).map(|_| (0..size).map(|_| None).collect()).collect();
-        let mut from: Vec<Vec<Option<Receiver<Msg>>>> =
-            (0..size).map(|_| (0..size).map(|_| None).collect()).collect();
+        let mut to: Vec<Vec<Option<Sender<Msg>>>> = (0..size)
+            .map(|_| (0..size).map(|_| None).collect())
+            .collect();
+        let mut from: Vec<Vec<Option<Receiver<Msg>>>> = (0..size)
+            .map(|_| (0..size).map(|_| None).collect())
+            .collect();
         for i in 0..size {
             for j in 0..size {
                 if i != j {
@@ -236,8 +238,16 @@ mod tests {
         .unwrap();
         // Rank 0 gathers and finds rank 1 gone; rank 2 waits for rank 0's broadcast and
         // finds it gone too (rank 0 returned its error).
-        assert!(matches!(out[0], Err(CommError::PeerGone { peer: 1, .. })), "{:?}", out[0]);
-        assert!(matches!(out[2], Err(CommError::PeerGone { peer: 0, .. })), "{:?}", out[2]);
+        assert!(
+            matches!(out[0], Err(CommError::PeerGone { peer: 1, .. })),
+            "{:?}",
+            out[0]
+        );
+        assert!(
+            matches!(out[2], Err(CommError::PeerGone { peer: 0, .. })),
+            "{:?}",
+            out[2]
+        );
     }
 
     #[test]
@@ -251,7 +261,18 @@ mod tests {
             c.barrier()
         })
         .unwrap();
-        assert!(matches!(out[0], Err(CommError::Timeout { rank: 0, peer: 1, .. })), "{:?}", out[0]);
+        assert!(
+            matches!(
+                out[0],
+                Err(CommError::Timeout {
+                    rank: 0,
+                    peer: 1,
+                    ..
+                })
+            ),
+            "{:?}",
+            out[0]
+        );
         assert!(t0.elapsed() < Duration::from_secs(10));
     }
 
@@ -269,13 +290,19 @@ mod tests {
             }
         })
         .unwrap();
-        assert!(out.iter().all(|o| matches!(o, Err(CommError::Protocol { .. }))), "{out:?}");
+        assert!(
+            out.iter()
+                .all(|o| matches!(o, Err(CommError::Protocol { .. }))),
+            "{out:?}"
+        );
         assert!(InProcess::endpoints(0, Duration::from_secs(1)).is_err());
         let bad = InProcess::run(2, Duration::from_secs(1), |c| {
             let me = c.rank();
             c.neighbor_exchange_bytes(&[me], &[1])
         })
         .unwrap();
-        assert!(bad.iter().all(|o| matches!(o, Err(CommError::Invalid { .. }))));
+        assert!(bad
+            .iter()
+            .all(|o| matches!(o, Err(CommError::Invalid { .. }))));
     }
 }

@@ -244,7 +244,11 @@ pub trait Communicator {
     /// # Errors
     /// As [`neighbor_exchange_bytes`](Self::neighbor_exchange_bytes); a neighbour's vector of
     /// a different length is a [`CommError::Protocol`].
-    fn neighbor_exchange_f64(&mut self, neighbors: &[usize], data: &[f64]) -> Result<Vec<Vec<f64>>> {
+    fn neighbor_exchange_f64(
+        &mut self,
+        neighbors: &[usize],
+        data: &[f64],
+    ) -> Result<Vec<Vec<f64>>> {
         let got = self.neighbor_exchange_bytes(neighbors, &encode(data))?;
         let me = self.rank();
         got.iter()
@@ -268,7 +272,11 @@ pub trait Communicator {
     /// # Errors
     /// As [`gather_bytes`](Self::gather_bytes); an undecodable message is a
     /// [`CommError::Protocol`].
-    fn gather_signs(&mut self, signs: &PackedSigns, root: usize) -> Result<Option<Vec<PackedSigns>>> {
+    fn gather_signs(
+        &mut self,
+        signs: &PackedSigns,
+        root: usize,
+    ) -> Result<Option<Vec<PackedSigns>>> {
         let me = self.rank();
         match self.gather_bytes(&signs.encode(), root)? {
             None => Ok(None),
@@ -319,14 +327,14 @@ pub trait Communicator {
         let mut verdict = vec![0u8; 32];
         if let Some(all) = self.gather_bytes(&hash.to_le_bytes(), 0)? {
             for (r, b) in all.iter().enumerate() {
-                let h = <[u8; 8]>::try_from(&b[..]).map(u64::from_le_bytes).map_err(|_| {
-                    CommError::Protocol {
+                let h = <[u8; 8]>::try_from(&b[..])
+                    .map(u64::from_le_bytes)
+                    .map_err(|_| CommError::Protocol {
                         rank: me,
                         peer: r,
                         op: "check_config",
                         reason: format!("expected an 8-byte hash, got {} bytes", b.len()),
-                    }
-                })?;
+                    })?;
                 if h != hash {
                     verdict = [1u64, r as u64, h, hash]
                         .iter()
@@ -505,7 +513,10 @@ mod tests {
         let vals = [1e16, 1.0, -1e16, 1.0, 3.5e-3];
         let serial = vals.iter().fold(0.0_f64, |a, v| a + v);
         let other_order = vals.iter().rev().fold(0.0_f64, |a, v| a + v);
-        assert_ne!(serial, other_order, "the test values must be order-sensitive");
+        assert_ne!(
+            serial, other_order,
+            "the test values must be order-sensitive"
+        );
         let out = InProcess::run(5, T, |c| {
             let r = c.rank();
             let mut x = [vals[r], -(r as f64), f64::from(r as u32) * 0.25];
@@ -560,14 +571,20 @@ mod tests {
             assert_eq!(got[0], vec![left as f64, 10.0 * left as f64]);
             assert_eq!(got[1], vec![right as f64, 10.0 * right as f64]);
             // Two messages of two doubles.
-            assert_eq!(sent, WireStats { messages: 2, bytes: 32 });
+            assert_eq!(
+                sent,
+                WireStats {
+                    messages: 2,
+                    bytes: 32
+                }
+            );
         }
     }
 
     #[test]
     fn config_mismatch_is_reported_on_every_rank() {
-        let out = InProcess::run(4, T, |c| c.check_config(if c.rank() == 2 { 7 } else { 5 }))
-            .unwrap();
+        let out =
+            InProcess::run(4, T, |c| c.check_config(if c.rank() == 2 { 7 } else { 5 })).unwrap();
         for o in out {
             assert_eq!(
                 o.unwrap_err(),
@@ -587,7 +604,15 @@ mod tests {
         let out = InProcess::run(3, T, |c| {
             let r = c.rank();
             let q: Vec<f64> = (0..19)
-                .map(|k| if (k + r) % 5 == 0 { 0.0 } else if (k * (r + 1)) % 3 == 0 { 1.0 } else { -1.0 })
+                .map(|k| {
+                    if (k + r) % 5 == 0 {
+                        0.0
+                    } else if (k * (r + 1)) % 3 == 0 {
+                        1.0
+                    } else {
+                        -1.0
+                    }
+                })
                 .collect();
             let gathered = c.gather_signs(&PackedSigns::from_signs(&q), 0)?;
             let mut s = PackedSigns::from_signs(&[0.0; 19]);
@@ -618,7 +643,16 @@ mod tests {
             o.as_ref().unwrap().2.to_signs(&mut v);
             for k in 0..19 {
                 let sum: f64 = qs.iter().map(|q| q[k]).sum();
-                assert_eq!(v[k], if sum > 0.0 { 1.0 } else if sum < 0.0 { -1.0 } else { 0.0 });
+                assert_eq!(
+                    v[k],
+                    if sum > 0.0 {
+                        1.0
+                    } else if sum < 0.0 {
+                        -1.0
+                    } else {
+                        0.0
+                    }
+                );
             }
         }
     }

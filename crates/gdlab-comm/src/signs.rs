@@ -39,7 +39,7 @@ impl PackedSigns {
         for (k, &v) in x.iter().enumerate() {
             if v < 0.0 {
                 negative[k / 8] |= 1 << (k % 8);
-            } else if !(v > 0.0) {
+            } else if v.is_nan() || v == 0.0 {
                 zeros.push(k as u32);
             }
         }
@@ -148,7 +148,9 @@ mod tests {
 
     #[test]
     fn one_bit_per_coordinate_without_zeros() {
-        let x: Vec<f64> = (0..1000).map(|k| if k % 3 == 0 { -1.0 } else { 1.0 }).collect();
+        let x: Vec<f64> = (0..1000)
+            .map(|k| if k % 3 == 0 { -1.0 } else { 1.0 })
+            .collect();
         let p = PackedSigns::from_signs(&x);
         assert_eq!(p.encode().len(), 12 + 125);
         assert_eq!(p.n_zeros(), 0);
@@ -169,7 +171,9 @@ mod tests {
         let mut bad = e.clone();
         let n = bad.len();
         bad[n - 4..].copy_from_slice(&99u32.to_le_bytes());
-        assert!(PackedSigns::decode(&bad).unwrap_err().contains("out of range"));
+        assert!(PackedSigns::decode(&bad)
+            .unwrap_err()
+            .contains("out of range"));
         assert!(PackedSigns::from_signs(&[]).is_empty());
     }
 }

@@ -218,6 +218,7 @@ fn exchange_and_mix<C: Communicator + ?Sized>(
 
 /// Network-wide metrics of one iterate from the agents' parts (two all-reduces); `None`
 /// when the mean loss or mean error is not finite (the run diverged).
+#[allow(clippy::too_many_arguments)] // the agent's parts of one iterate, and scratch
 fn reduce_metrics<C: Communicator + ?Sized>(
     comm: &mut C,
     m: usize,

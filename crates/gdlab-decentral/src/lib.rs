@@ -63,8 +63,8 @@ pub mod trace;
 
 pub use comm::{CommStats, Payload};
 pub use data::{DecentralProblem, LocalData, SparseRegressionConfig};
-pub use dist::AgentOutcome;
 pub use dgd::{DgdConfig, DgdOutcome, DgdRunner, MixOrder, TruncVariant, Truncation};
+pub use dist::AgentOutcome;
 pub use error::{DecentralError, Result};
 pub use experiment::{AlgorithmSpec, ExperimentConfig, ExperimentResult, RankedResult, RunResult};
 pub use graph::{DegreeStats, Graph, GraphSpec};

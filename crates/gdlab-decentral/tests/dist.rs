@@ -41,10 +41,29 @@ fn dgd_variants_match_the_simulation_bitwise() {
     let d = 600;
     let tr = |k, variant| Some(Truncation { k, variant });
     let cfgs = [
-        DgdConfig { n_rounds: 40, init_scale: 1e-3, ..Default::default() },
-        DgdConfig { n_rounds: 40, init_scale: 1e-3, order: MixOrder::Cta, ..Default::default() },
-        DgdConfig { n_rounds: 40, init_scale: 1e-3, truncation: tr(5, TruncVariant::Paper), ..Default::default() },
-        DgdConfig { n_rounds: 40, init_scale: 1e-3, truncation: tr(5, TruncVariant::MassPreserving), ..Default::default() },
+        DgdConfig {
+            n_rounds: 40,
+            init_scale: 1e-3,
+            ..Default::default()
+        },
+        DgdConfig {
+            n_rounds: 40,
+            init_scale: 1e-3,
+            order: MixOrder::Cta,
+            ..Default::default()
+        },
+        DgdConfig {
+            n_rounds: 40,
+            init_scale: 1e-3,
+            truncation: tr(5, TruncVariant::Paper),
+            ..Default::default()
+        },
+        DgdConfig {
+            n_rounds: 40,
+            init_scale: 1e-3,
+            truncation: tr(5, TruncVariant::MassPreserving),
+            ..Default::default()
+        },
     ];
     for (g, rule) in graphs() {
         let m = g.n_nodes();
@@ -84,8 +103,14 @@ fn lasso_baselines_match_the_simulation_bitwise() {
     let d = 80;
     let methods = [
         LassoMethod::ProxCta { lambda: 0.05 },
-        LassoMethod::ProxAtc { lambda: 0.05, prox_before_mixing: false },
-        LassoMethod::ProxAtc { lambda: 0.05, prox_before_mixing: true },
+        LassoMethod::ProxAtc {
+            lambda: 0.05,
+            prox_before_mixing: false,
+        },
+        LassoMethod::ProxAtc {
+            lambda: 0.05,
+            prox_before_mixing: true,
+        },
         LassoMethod::NetLasso { radius: 3.0 },
     ];
     for (g, rule) in graphs() {
@@ -94,7 +119,12 @@ fn lasso_baselines_match_the_simulation_bitwise() {
         let w = MixingMatrix::new(&g, rule).unwrap();
         for method in methods {
             for truncate in [None, Some(4)] {
-                let cfg = LassoConfig { method, step_size: 0.02, n_rounds: 30, truncate };
+                let cfg = LassoConfig {
+                    method,
+                    step_size: 0.02,
+                    n_rounds: 30,
+                    truncate,
+                };
                 let serial = cfg.run(&p, &w).unwrap();
                 let out = InProcess::run(m, T, |c| {
                     let r = c.rank();
@@ -113,7 +143,12 @@ fn lasso_baselines_match_the_simulation_bitwise() {
 fn divergence_is_detected_on_every_rank_at_the_same_round() {
     let p = problem(4, 50);
     let w = MixingMatrix::new(&Graph::ring(4).unwrap(), WeightRule::Metropolis).unwrap();
-    let cfg = DgdConfig { step_size: 50.0, init_scale: 1.0, n_rounds: 200, ..Default::default() };
+    let cfg = DgdConfig {
+        step_size: 50.0,
+        init_scale: 1.0,
+        n_rounds: 200,
+        ..Default::default()
+    };
     let serial = cfg.run(&p, &w).unwrap();
     assert!(serial.trace.diverged());
     let out = InProcess::run(4, T, |c| {
@@ -130,7 +165,10 @@ fn divergence_is_detected_on_every_rank_at_the_same_round() {
 fn wrong_rank_count_and_a_failing_rank_are_clear_errors() {
     let p = problem(4, 30);
     let w = MixingMatrix::new(&Graph::ring(4).unwrap(), WeightRule::Metropolis).unwrap();
-    let cfg = DgdConfig { n_rounds: 50, ..Default::default() };
+    let cfg = DgdConfig {
+        n_rounds: 50,
+        ..Default::default()
+    };
     let out = InProcess::run(3, T, |c| {
         let r = c.rank();
         cfg.run_agent(c, &w, &p.agents()[r], p.w_star())

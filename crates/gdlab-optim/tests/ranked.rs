@@ -20,19 +20,40 @@ const T: Duration = Duration::from_secs(60);
 fn problem() -> DiagonalQuadraticSum {
     let mut rng = Seed(3).rng();
     let curvatures = (0..40)
-        .map(|_| (0..6).map(|k| if k == 5 { 0.0 } else { rng.random_range(0.5..1.5) }).collect())
+        .map(|_| {
+            (0..6)
+                .map(|k| {
+                    if k == 5 {
+                        0.0
+                    } else {
+                        rng.random_range(0.5..1.5)
+                    }
+                })
+                .collect()
+        })
         .collect();
     let centres = (0..40)
         .map(|_| (0..6).map(|_| rng.random_range(-2.0..2.0)).collect())
         .collect();
-    DiagonalQuadraticSum { curvatures, centres }
+    DiagonalQuadraticSum {
+        curvatures,
+        centres,
+    }
 }
 
 fn methods() -> Vec<MajorityVoteMethod> {
     vec![
         MajorityVoteMethod::SignSgdMv,
-        MajorityVoteMethod::SsvrMv { option: SsvrMvOption::One, beta: 0.5, radius: 3.0 },
-        MajorityVoteMethod::SsvrMv { option: SsvrMvOption::Two, beta: 0.3, radius: 2.0 },
+        MajorityVoteMethod::SsvrMv {
+            option: SsvrMvOption::One,
+            beta: 0.5,
+            radius: 3.0,
+        },
+        MajorityVoteMethod::SsvrMv {
+            option: SsvrMvOption::Two,
+            beta: 0.3,
+            radius: 2.0,
+        },
     ]
 }
 
@@ -72,13 +93,23 @@ fn ranked_run_equals_the_simulation_bitwise() {
             }
             assert_eq!(out[0].as_ref().unwrap().outcome.as_ref().unwrap(), &serial);
             if method == MajorityVoteMethod::SignSgdMv {
-                assert!(serial.server_zeros >= 120, "the zero coordinate ties every round");
+                assert!(
+                    serial.server_zeros >= 120,
+                    "the zero coordinate ties every round"
+                );
             }
             // Without the global objective anywhere: shard sums, same iterates, the
             // metrics equal up to the order of the sums.
             let out = InProcess::run(n, T, |c| {
                 let r = c.rank();
-                mv.run_worker(c, &shards[r], &x0, Seed(9), Every::N(7), GlobalEval::<DiagonalQuadraticSum>::ShardSums)
+                mv.run_worker(
+                    c,
+                    &shards[r],
+                    &x0,
+                    Seed(9),
+                    Every::N(7),
+                    GlobalEval::<DiagonalQuadraticSum>::ShardSums,
+                )
             })
             .unwrap();
             let o = out[0].as_ref().unwrap().outcome.clone().unwrap();
@@ -101,7 +132,11 @@ fn packed_uplink_is_one_bit_per_coordinate() {
     let shards = Shard::all(&f, &idx).unwrap();
     let mv = MajorityVoteConfig {
         n_workers: 3,
-        method: MajorityVoteMethod::SsvrMv { option: SsvrMvOption::One, beta: 0.5, radius: 3.0 },
+        method: MajorityVoteMethod::SsvrMv {
+            option: SsvrMvOption::One,
+            beta: 0.5,
+            radius: 3.0,
+        },
         learning_rate: 0.01,
         batch_size: 1,
         n_steps: 10,
@@ -110,7 +145,14 @@ fn packed_uplink_is_one_bit_per_coordinate() {
     .unwrap();
     let out = InProcess::run(3, T, |c| {
         let r = c.rank();
-        mv.run_worker(c, &shards[r], &[0.0; 6], Seed(1), Every::N(5), GlobalEval::Root((r == 0).then_some(&f)))
+        mv.run_worker(
+            c,
+            &shards[r],
+            &[0.0; 6],
+            Seed(1),
+            Every::N(5),
+            GlobalEval::Root((r == 0).then_some(&f)),
+        )
     })
     .unwrap();
     // S_R never sends 0: a worker's message is the 18-byte header + 12-byte sign header +
@@ -134,7 +176,14 @@ fn wrong_rank_count_missing_root_objective_and_failing_rank() {
     .unwrap();
     let out = InProcess::run(3, T, |c| {
         let r = c.rank();
-        mv.run_worker(c, &shards[r], &[0.0; 6], Seed(1), Every::N(5), GlobalEval::Root(Some(&f)))
+        mv.run_worker(
+            c,
+            &shards[r],
+            &[0.0; 6],
+            Seed(1),
+            Every::N(5),
+            GlobalEval::Root(Some(&f)),
+        )
     })
     .unwrap();
     for o in out {
@@ -142,14 +191,32 @@ fn wrong_rank_count_missing_root_objective_and_failing_rank() {
     }
     let out = InProcess::run(4, T, |c| {
         let r = c.rank();
-        mv.run_worker(c, &shards[r], &[0.0; 6], Seed(1), Every::N(5), GlobalEval::<DiagonalQuadraticSum>::Root(None))
+        mv.run_worker(
+            c,
+            &shards[r],
+            &[0.0; 6],
+            Seed(1),
+            Every::N(5),
+            GlobalEval::<DiagonalQuadraticSum>::Root(None),
+        )
     })
     .unwrap();
-    assert!(out[0].as_ref().unwrap_err().to_string().contains("global objective"));
+    assert!(out[0]
+        .as_ref()
+        .unwrap_err()
+        .to_string()
+        .contains("global objective"));
     let out = InProcess::run(4, T, |c| {
         let r = c.rank();
         let mut c = FaultInjection::new(c, (r == 3).then_some(30), FaultAction::Error);
-        mv.run_worker(&mut c, &shards[r], &[0.0; 6], Seed(1), Every::N(5), GlobalEval::Root((r == 0).then_some(&f)))
+        mv.run_worker(
+            &mut c,
+            &shards[r],
+            &[0.0; 6],
+            Seed(1),
+            Every::N(5),
+            GlobalEval::Root((r == 0).then_some(&f)),
+        )
     })
     .unwrap();
     for (r, o) in out.into_iter().enumerate() {

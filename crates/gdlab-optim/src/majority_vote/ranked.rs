@@ -269,7 +269,11 @@ where
     let mut server_zeros = 0u64;
     let mut component_grads = 0u64;
     let mut stop = Stop::MaxSteps;
-    let mut msgs: Vec<Vec<f64>> = if root { vec![vec![0.0; d]; n] } else { Vec::new() };
+    let mut msgs: Vec<Vec<f64>> = if root {
+        vec![vec![0.0; d]; n]
+    } else {
+        Vec::new()
+    };
     let m_total = match global {
         GlobalEval::ShardSums => {
             let mut c = [shard.n_components() as f64];
@@ -363,13 +367,14 @@ where
                         },
                         d,
                     );
-                    let p = PackedSigns::decode(u.get(UP_HEADER..).unwrap_or_default())
-                        .map_err(|reason| CommError::Protocol {
+                    let p = PackedSigns::decode(u.get(UP_HEADER..).unwrap_or_default()).map_err(
+                        |reason| CommError::Protocol {
                             rank: me,
                             peer: j,
                             op: "majority vote uplink",
                             reason,
-                        })?;
+                        },
+                    )?;
                     if p.len() != d {
                         return Err(ConfigError::Dim {
                             op: "majority vote: a worker's message length",
@@ -383,8 +388,7 @@ where
                 let views: Vec<&[f64]> = msgs.iter().map(|q| &q[..]).collect();
                 let mut server_rng = server_seed.index(t).rng();
                 server_zeros += rule.aggregate_into(&views, &mut server_rng, &mut s);
-                if x
-                    .iter()
+                if x.iter()
                     .zip(&s)
                     .any(|(xi, si)| !(xi - cfg.learning_rate * si).is_finite())
                 {

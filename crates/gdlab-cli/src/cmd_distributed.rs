@@ -35,6 +35,9 @@ use crate::{out, Outcome};
 /// Used by the tests of the failure paths.
 pub(crate) const FAULT_ENV: &str = "GDLAB_COMM_FAULT";
 
+/// Most ranks `--backend threads` starts (one OS thread each).
+const MAX_THREAD_RANKS: usize = 1024;
+
 /// Exit code of a rank killed by [`FAULT_ENV`].
 const FAULT_EXIT: i32 = 70;
 
@@ -154,6 +157,9 @@ where
     let hang = fault.is_some_and(|f| f.2);
     match backend {
         Backend::Threads => {
+            if n > MAX_THREAD_RANKS {
+                bail!("--backend threads runs one thread per rank: {n} ranks exceed its limit of {MAX_THREAD_RANKS} (use --backend mpi)");
+            }
             if hang {
                 // A hung thread would keep the process alive after the others time out.
                 bail!("{FAULT_ENV}=RANK:AFTER:hang needs --backend mpi");

@@ -91,8 +91,9 @@ impl InProcess {
     /// order.
     ///
     /// # Errors
-    /// [`CommError::Invalid`] if `size == 0`; [`CommError::Backend`] if a rank's thread
-    /// panicked (the other ranks then see [`CommError::PeerGone`] or time out).
+    /// [`CommError::Invalid`] if `size == 0`; [`CommError::Backend`] if a thread could not
+    /// be started (the ranks already started then see [`CommError::PeerGone`]) or a rank's
+    /// thread panicked (the other ranks then see [`CommError::PeerGone`] or time out).
     pub fn run<R, F>(size: usize, timeout: Duration, f: F) -> Result<Vec<R>>
     where
         R: Send,
@@ -100,13 +101,15 @@ impl InProcess {
     {
         let eps = Self::endpoints(size, timeout)?;
         std::thread::scope(|s| {
-            let handles: Vec<_> = eps
-                .into_iter()
-                .map(|mut ep| {
-                    let f = &f;
-                    s.spawn(move || f(&mut ep))
-                })
-                .collect();
+            let mut handles = Vec::with_capacity(size);
+            for (r, mut ep) in eps.into_iter().enumerate() {
+                let f = &f;
+                let h = std::thread::Builder::new()
+                    .name(format!("rank-{r}"))
+                    .spawn_scoped(s, move || f(&mut ep))
+                    .map_err(|e| CommError::Backend(format!("starting rank {r}'s thread: {e}")))?;
+                handles.push(h);
+            }
             handles
                 .into_iter()
                 .enumerate()

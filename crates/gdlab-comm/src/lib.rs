@@ -657,3 +657,22 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod send_sync {
+    fn send_sync_debug<T: Send + Sync + std::fmt::Debug>() {}
+    fn send_debug<T: Send + std::fmt::Debug>() {}
+
+    #[test]
+    fn public_types_are_send_sync_debug() {
+        use super::*;
+        send_sync_debug::<CommError>();
+        send_sync_debug::<WireStats>();
+        send_sync_debug::<ReduceOp>();
+        send_sync_debug::<PackedSigns>();
+        send_sync_debug::<FaultAction>();
+        // A rank's endpoint moves to its thread; it is not shared (mpsc receivers are !Sync).
+        send_debug::<InProcess>();
+        send_debug::<FaultInjection<InProcess>>();
+    }
+}

@@ -30,6 +30,11 @@ pub(crate) enum DecentralCmd {
         /// Print the summary as JSON.
         #[arg(long)]
         json: bool,
+        /// Read each rank's data from `DIR/shard-<rank>.npy` (shape `(n_i, dim + 1)`: the
+        /// rows of `X_i`, then `y_i`) and the truth from `DIR/w_star.npy` (`dim`) instead
+        /// of generating it (threads or mpi backends; `cgd` is then unavailable).
+        #[arg(long)]
+        shards: Option<std::path::PathBuf>,
         /// single (default outside mpirun), threads (one thread per agent) or mpi (one
         /// process per agent: `mpirun -np m gdlab decentral run ...`). Same numbers.
         #[command(flatten)]
@@ -104,8 +109,9 @@ pub(crate) fn dispatch(cmd: DecentralCmd) -> Result<Outcome> {
             config,
             out,
             json,
+            shards,
             backend,
-        } => run(&config, &out, json, &backend),
+        } => run(&config, &out, json, shards.as_deref(), &backend),
     }
 }
 
@@ -208,6 +214,7 @@ fn run(
     config: &std::path::Path,
     dir: &std::path::Path,
     as_json: bool,
+    shards: Option<&std::path::Path>,
     backend: &crate::cmd_distributed::BackendArgs,
 ) -> Result<Outcome> {
     use crate::cmd_distributed::{
@@ -218,6 +225,9 @@ fn run(
     let cfg: ExperimentConfig = serde_json::from_str(&text)
         .with_context(|| format!("parsing config {}", config.display()))?;
     let b = resolve(backend, Backend::Single)?;
+    if shards.is_some() && b == Backend::Single {
+        bail!("`--shards` needs --backend threads or mpi (one agent per rank)");
+    }
     let res = if b == Backend::Single {
         cfg.run()
             .with_context(|| format!("config {}", config.display()))?
@@ -225,9 +235,14 @@ fn run(
         let t0 = std::time::Instant::now();
         let m = cfg.problem.n_agents;
         let ranked = run_ranks(b, backend, m, config_hash(&cfg)?, |comm| {
-            let r = cfg
-                .run_ranked(comm)
-                .with_context(|| format!("config {}", config.display()))?;
+            let r = match shards {
+                None => cfg.run_ranked(comm),
+                Some(dir) => {
+                    let (local, w_star) = read_agent_shard(dir, comm.rank(), cfg.problem.dim)?;
+                    cfg.run_ranked_with(comm, &local, &w_star, None)
+                }
+            }
+            .with_context(|| format!("config {}", config.display()))?;
             let mine: Vec<_> = r.wire.iter().map(|(_, a, t)| (*a, *t)).collect();
             let all = gather_wire(comm, &mine)?;
             Ok((r, all))
@@ -283,9 +298,17 @@ fn run(
         let j = json!({"rho": res.rho, "n_edges": res.n_edges, "oracle_err": res.oracle_err, "runs": summary, "out": dir});
         out(&(serde_json::to_string_pretty(&j)? + "\n"))?;
     } else {
-        let mut s = format!(
-            "ρ = {:.6}, |E| = {}, oracle LS error = {:.6}\n{:<24} {:>10} {:>14} {:>14} {:>14}  stop\n",
-            res.rho, res.n_edges, res.oracle_err, "algorithm", "argmin t", "min err", "final err", "bits sent"
+        let mut s =
+            format!(
+            "ρ = {:.6}, |E| = {}, oracle LS error = {}\n{:<24} {:>10} {:>14} {:>14} {:>14}  stop\n",
+            res.rho,
+            res.n_edges,
+            res.oracle_err.map_or("— (no rank held all the data)".into(), |e| format!("{e:.6}")),
+            "algorithm",
+            "argmin t",
+            "min err",
+            "final err",
+            "bits sent"
         );
         for r in &res.runs {
             s += &format!(
@@ -313,6 +336,41 @@ fn run(
         out(&s)?;
     }
     Ok(Outcome::Ok)
+}
+
+/// Rank `rank`'s data from `DIR/shard-<rank>.npy` (`(n_i, dim + 1)`: `X_i` rows then
+/// `y_i`) and the truth from `DIR/w_star.npy`.
+fn read_agent_shard(
+    dir: &std::path::Path,
+    rank: usize,
+    dim: usize,
+) -> Result<(gdlab_decentral::LocalData, Vec<f64>)> {
+    let path = dir.join(format!("shard-{rank}.npy"));
+    let a = crate::input::load_array(&path).with_context(|| format!("rank {rank}: its shard"))?;
+    if a.shape.len() != 2 || a.shape[1] != dim + 1 || a.shape[0] == 0 {
+        bail!(
+            "{}: expected shape (n_i ≥ 1, dim + 1 = {}) = the rows of X_i then y_i, got {:?}",
+            path.display(),
+            dim + 1,
+            a.shape
+        );
+    }
+    let mut x = Vec::with_capacity(a.shape[0] * dim);
+    let mut y = Vec::with_capacity(a.shape[0]);
+    for row in a.data.chunks(dim + 1) {
+        x.extend_from_slice(&row[..dim]);
+        y.push(row[dim]);
+    }
+    let wp = dir.join("w_star.npy");
+    let w_star = crate::input::load_array(&wp)?.into_vector("w_star", &wp)?;
+    if w_star.len() != dim {
+        bail!(
+            "{}: expected {dim} entries (problem.dim), got {}",
+            wp.display(),
+            w_star.len()
+        );
+    }
+    Ok((gdlab_decentral::LocalData { x, y }, w_star))
 }
 
 /// `curves.csv` (long format: algorithm, round, err_agents, err_avg, err_bar, consensus,

@@ -6,21 +6,11 @@
 
 mod common;
 use common::*;
+mod dist_configs;
+use dist_configs::{DGD_RING, SSVR_MV};
 
 use std::path::Path;
 use std::process::Command;
-
-pub(crate) const DGD_RING: &str = r#"{"graph": {"kind": "ring", "n_nodes": 4},
-  "problem": {"dim": 300, "sparsity": 3, "n_agents": 4, "samples_per_agent": 20, "noise_std": 0.2, "magnitude": 1.0},
-  "algorithms": [{"algorithm": "dgd", "step_size": 0.05, "init_scale": 1e-4, "n_rounds": 200},
-                 {"algorithm": "dgd", "label": "tdgd", "step_size": 0.05, "init_scale": 1e-4, "n_rounds": 200, "truncation": {"k": 3}},
-                 {"algorithm": "cgd", "step_size": 0.05, "init_scale": 1e-4, "n_rounds": 200},
-                 {"algorithm": "lasso", "method": {"method": "net_lasso", "radius": 3.0}, "step_size": 0.01, "n_rounds": 200}],
-  "seed": 5}"#;
-
-pub(crate) const SSVR_MV: &str = r#"{"optimizer": {"n_workers": 4, "method": {"kind": "ssvr_mv", "option": "one", "beta": 0.5},
-   "learning_rate": 0.002, "batch_size": 1, "n_steps": 300},
-  "data": {"generate": {"n_samples": 400, "dim": 20}}, "radius_factor": 4.0, "record_every": 10, "seed": 3}"#;
 
 fn write(dir: &Path, name: &str, text: &str) -> String {
     let p = dir.join(name);
@@ -185,6 +175,134 @@ fn optim_distributed_reads_shard_files() {
         &d,
     );
     assert_clean_error(&e, "shard-2.npy");
+}
+
+/// A `.npy` (format 1.0, `<f8`, C order) of a vector.
+fn npy1(data: &[f64]) -> Vec<u8> {
+    let mut header = format!(
+        "{{'descr': '<f8', 'fortran_order': False, 'shape': ({},), }}",
+        data.len()
+    );
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    for v in data {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out
+}
+
+#[test]
+fn decentral_reads_shard_files_and_matches_generated_data() {
+    let d = scratch("dist-dshards");
+    // The ring experiment without `cgd` (which needs all the data on rank 0).
+    let no_cgd: String = DGD_RING
+        .lines()
+        .filter(|l| !l.contains("\"cgd\""))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let cfg_path = write(&d, "ring.json", &no_cgd);
+    let cfg: gdlab_decentral::ExperimentConfig = serde_json::from_str(&no_cgd).unwrap();
+    let p = cfg.problem.generate(gdlab_core::Seed(cfg.seed)).unwrap();
+    std::fs::create_dir_all(d.join("shards")).unwrap();
+    let dim = p.dim();
+    for (r, a) in p.agents().iter().enumerate() {
+        let rows: Vec<f64> = (0..a.n_samples())
+            .flat_map(|i| a.x[i * dim..(i + 1) * dim].iter().copied().chain([a.y[i]]))
+            .collect();
+        std::fs::write(
+            d.join(format!("shards/shard-{r}.npy")),
+            npy(&rows, a.n_samples(), dim + 1),
+        )
+        .unwrap();
+    }
+    std::fs::write(d.join("shards/w_star.npy"), npy1(p.w_star())).unwrap();
+    let g = gdlab(
+        &[
+            "decentral",
+            "run",
+            "--config",
+            &cfg_path,
+            "--out",
+            "gen",
+            "--backend",
+            "threads",
+        ],
+        &d,
+    );
+    assert!(g.status.success(), "{}", stderr(&g));
+    let f = gdlab(
+        &[
+            "decentral",
+            "run",
+            "--config",
+            &cfg_path,
+            "--out",
+            "files",
+            "--backend",
+            "threads",
+            "--shards",
+            "shards",
+        ],
+        &d,
+    );
+    assert!(f.status.success(), "{}", stderr(&f));
+    assert!(
+        stdout(&f).contains("no rank held all the data"),
+        "{}",
+        stdout(&f)
+    );
+    let a: serde_json::Value = serde_json::from_str(&read(&d.join("gen/result.json"))).unwrap();
+    let b: serde_json::Value = serde_json::from_str(&read(&d.join("files/result.json"))).unwrap();
+    assert_eq!(a["runs"], b["runs"], "the same data gives the same traces");
+    assert!(b.get("oracle_err").is_none());
+    // `cgd` with shard files, a wrong shard shape, and --shards with the simulation.
+    let with_cgd = write(&d, "cgd.json", DGD_RING);
+    let e = gdlab(
+        &[
+            "decentral",
+            "run",
+            "--config",
+            &with_cgd,
+            "--backend",
+            "threads",
+            "--shards",
+            "shards",
+        ],
+        &d,
+    );
+    assert_clean_error(&e, "`cgd` needs all the data");
+    std::fs::write(d.join("shards/shard-1.npy"), npy(&[1.0; 6], 2, 3)).unwrap();
+    let e = gdlab(
+        &[
+            "decentral",
+            "run",
+            "--config",
+            &cfg_path,
+            "--backend",
+            "threads",
+            "--shards",
+            "shards",
+        ],
+        &d,
+    );
+    assert_clean_error(&e, "shard-1.npy");
+    let e = gdlab(
+        &[
+            "decentral",
+            "run",
+            "--config",
+            &cfg_path,
+            "--shards",
+            "shards",
+        ],
+        &d,
+    );
+    assert_clean_error(&e, "--shards");
 }
 
 #[test]

@@ -17,10 +17,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-#[path = "distributed.rs"]
-#[allow(dead_code)]
-mod distributed_configs;
-use distributed_configs::{DGD_RING, SSVR_MV};
+mod dist_configs;
+use dist_configs::{DGD_RING, SSVR_MV};
 
 const MPI_FLAGS: [&str; 5] = [
     "--allow-run-as-root",

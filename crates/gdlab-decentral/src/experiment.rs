@@ -5,7 +5,7 @@ use gdlab_comm::{Communicator, WireStats};
 use gdlab_core::Seed;
 use serde::{Deserialize, Serialize};
 
-use crate::data::SparseRegressionConfig;
+use crate::data::{DecentralProblem, LocalData, SparseRegressionConfig};
 use crate::dgd::DgdConfig;
 use crate::error::Result;
 use crate::graph::{Graph, GraphSpec};
@@ -106,8 +106,10 @@ pub struct ExperimentResult {
     pub rho: f64,
     /// Undirected edges.
     pub n_edges: usize,
-    /// Error of the oracle least squares on the true support.
-    pub oracle_err: f64,
+    /// Error of the oracle least squares on the true support (`None` when no rank held
+    /// all the data: a ranked run on shard files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oracle_err: Option<f64>,
     /// One entry per algorithm.
     pub runs: Vec<RunResult>,
 }
@@ -145,7 +147,7 @@ impl ExperimentConfig {
         Ok(ExperimentResult {
             rho: mixing.rho(),
             n_edges: graph.n_edges(),
-            oracle_err,
+            oracle_err: Some(oracle_err),
             runs,
         })
     }
@@ -222,7 +224,7 @@ impl ExperimentConfig {
     /// assert!(out[1].as_ref().unwrap().result.is_none());
     /// ```
     pub fn run_ranked<C: Communicator + ?Sized>(&self, comm: &mut C) -> Result<RankedResult> {
-        let (graph, mixing) = self.prepare()?;
+        self.prepare()?; // validate everything before drawing data
         if comm.size() != self.problem.n_agents {
             return Err(gdlab_core::ConfigError::Dim {
                 op: "number of ranks vs problem.n_agents (one agent per rank)",
@@ -233,15 +235,70 @@ impl ExperimentConfig {
         }
         let seed = Seed(self.seed);
         let (local, w_star) = self.problem.generate_agent(seed, comm.rank())?;
+        let full = if comm.rank() == 0 {
+            Some(self.problem.generate(seed)?)
+        } else {
+            None
+        };
+        self.run_ranked_with(comm, &local, &w_star, full.as_ref())
+    }
+
+    /// [`run_ranked`](Self::run_ranked) on data the caller provides: this rank's `local`
+    /// data and the truth `w_star` (e.g. read from `DIR/shard-<rank>.npy`), and on rank 0
+    /// optionally the whole problem for the centralized references. Without it, `cgd` is
+    /// an error and the oracle error is `None`. `problem.dim` must equal `w_star.len()`;
+    /// the other fields of `problem` are not used for the data.
+    ///
+    /// # Errors
+    /// As [`run_ranked`](Self::run_ranked); `cgd` without the whole problem on rank 0; a
+    /// `w_star` or `local` whose dimension differs from `problem.dim`.
+    pub fn run_ranked_with<C: Communicator + ?Sized>(
+        &self,
+        comm: &mut C,
+        local: &LocalData,
+        w_star: &[f64],
+        full: Option<&DecentralProblem>,
+    ) -> Result<RankedResult> {
+        let (graph, mixing) = self.prepare()?;
+        if comm.size() != self.problem.n_agents {
+            return Err(gdlab_core::ConfigError::Dim {
+                op: "number of ranks vs problem.n_agents (one agent per rank)",
+                expected: self.problem.n_agents,
+                got: comm.size(),
+            }
+            .into());
+        }
+        let d = self.problem.dim;
+        if w_star.len() != d {
+            return Err(gdlab_core::ConfigError::Dim {
+                op: "w_star vs problem.dim",
+                expected: d,
+                got: w_star.len(),
+            }
+            .into());
+        }
+        let has_cgd = self
+            .algorithms
+            .iter()
+            .any(|a| matches!(a, AlgorithmSpec::Cgd { .. }));
+        if has_cgd && comm.rank() == 0 && full.is_none() {
+            return Err(gdlab_core::ConfigError::Invalid {
+                field: "algorithms".into(),
+                reason:
+                    "`cgd` needs all the data on rank 0 (generated data); remove it for shard files"
+                        .into(),
+            }
+            .into());
+        }
         let mut traces: Vec<Option<Trace>> = Vec::with_capacity(self.algorithms.len());
         let mut wire = Vec::with_capacity(self.algorithms.len());
         for a in &self.algorithms {
             let out = match a {
                 AlgorithmSpec::Dgd { config, .. } => {
-                    Some(config.run_agent(comm, &mixing, &local, &w_star)?)
+                    Some(config.run_agent(comm, &mixing, local, w_star)?)
                 }
                 AlgorithmSpec::Lasso { config, .. } => {
-                    Some(config.run_agent(comm, &mixing, &local, &w_star)?)
+                    Some(config.run_agent(comm, &mixing, local, w_star)?)
                 }
                 AlgorithmSpec::Cgd { .. } => None,
             };
@@ -259,16 +316,18 @@ impl ExperimentConfig {
         if comm.rank() != 0 {
             return Ok(RankedResult { result: None, wire });
         }
-        let problem = self.problem.generate(seed)?;
-        let oracle_err = problem.error(&oracle_least_squares(&problem)?);
+        let oracle_err = match full {
+            Some(p) => Some(p.error(&oracle_least_squares(p)?)),
+            None => None,
+        };
         let mut runs = Vec::with_capacity(self.algorithms.len());
         for (a, t) in self.algorithms.iter().zip(traces) {
-            let trace = match (a, t) {
-                (_, Some(t)) => t,
-                (AlgorithmSpec::Cgd { config, .. }, None) => {
-                    config.run_centralized(&problem)?.trace
+            let trace = match (a, t, full) {
+                (_, Some(t), _) => t,
+                (AlgorithmSpec::Cgd { config, .. }, None, Some(p)) => {
+                    config.run_centralized(p)?.trace
                 }
-                (_, None) => unreachable!("decentralized algorithms always have a trace"),
+                _ => unreachable!("decentralized algorithms have a trace; cgd was checked"),
             };
             runs.push(run_result(a.label(), trace));
         }

@@ -250,6 +250,17 @@ impl SlicedWasserstein {
             / self.n_projections as f64)
     }
 
+    /// The 1-D `W₂²(θ#μ̂, θ#ν̂)` of every direction, in order (their mean is
+    /// [`SlicedWasserstein::sw2`]; their spread sets the Monte Carlo error of a
+    /// random-direction estimate).
+    ///
+    /// # Errors
+    /// As [`SlicedWasserstein::sw2`].
+    pub fn sw2_per_direction(&self, x: &Particles) -> Result<Vec<f64>> {
+        check_shapes(self, x, None)?;
+        Ok(self.per_projection(x, false).into_iter().map(|(c, _)| c).collect())
+    }
+
     /// `SW₂ = √SW₂²` (what POT's `sliced_wasserstein_distance` returns).
     ///
     /// # Errors

@@ -19,9 +19,11 @@ use crate::matrix::SpdMatrix;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum KernelShape {
-    /// `K₂(z) = ½ zᵀMz`.
+    /// `K₂(z) = ½ zᵀMz` (config name `quadratic` or `k2`).
+    #[serde(alias = "k2")]
     Quadratic,
-    /// `K₄(z) = ¼(zᵀMz)² + ½ zᵀMz`.
+    /// `K₄(z) = ¼(zᵀMz)² + ½ zᵀMz` (config name `quartic` or `k4`).
+    #[serde(alias = "k4")]
     Quartic,
     /// `W(z) = ¼(zᵀMz)² − ½ zᵀMz` (attractive–repulsive; minimiser a ring after whitening).
     DoubleWell,

@@ -89,3 +89,41 @@ mod tests {
         assert_eq!(one["verdict"], "PASS", "{}", one["checks"]);
     }
 }
+
+/// An SVG scatter of the first two coordinates of particle sets (e.g. initial and final
+/// particles), used by `gdlab wasserstein run`. Each set is `(label, row-major data, dim)`;
+/// one-dimensional sets are drawn against the particle index.
+///
+/// # Errors
+/// [`crate::ReportError`] from the plot's rules (non-finite coordinates, empty sets).
+///
+/// # Examples
+/// ```
+/// let svg = gdlab_studies::wasserstein_mirror::scatter_svg(
+///     "s", "particles", &[("initial", &[0.0, 1.0, 2.0, 3.0], 2)]).unwrap();
+/// assert!(svg.contains("<svg"));
+/// ```
+pub fn scatter_svg(
+    name: &str,
+    title: &str,
+    sets: &[(&str, &[f64], usize)],
+) -> Result<String, crate::ReportError> {
+    use crate::report::{LinePlot, Series};
+    let one_d = sets.iter().all(|s| s.2 < 2);
+    let mut plot = LinePlot::new(
+        name,
+        title,
+        if one_d { "particle index" } else { "x₁" },
+        if one_d { "x₁" } else { "x₂" },
+    );
+    for (c, (label, data, dim)) in sets.iter().enumerate() {
+        let d = (*dim).max(1);
+        let (x, y): (Vec<f64>, Vec<f64>) = if d >= 2 {
+            data.chunks(d).map(|r| (r[0], r[1])).unzip()
+        } else {
+            data.iter().enumerate().map(|(i, v)| (i as f64, *v)).unzip()
+        };
+        plot = plot.with_series(Series::new(*label, x, y).markers_only().color(c));
+    }
+    plot.render_svg()
+}

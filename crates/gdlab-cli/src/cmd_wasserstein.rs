@@ -37,9 +37,16 @@ pub(crate) enum WassersteinCmd {
         #[arg(long)]
         out_dir: Option<PathBuf>,
     },
-    /// Time the interaction-energy gradient (1/n)Σⱼ∇W(xᵢ − xⱼ) for the isotropic double
-    /// well on n Gaussian particles (median of --steps calls after one warm-up call).
+    /// Time a particle kernel on n Gaussian particles (median of --steps calls after one
+    /// warm-up call): `interaction` = the gradient (1/n)Σⱼ∇W(xᵢ − xⱼ) of the isotropic double
+    /// well; `sliced` = SW₂ to a second Gaussian sample of n points (--projections directions).
     Bench {
+        /// Which kernel.
+        #[arg(long, value_enum, default_value_t = BenchKernel::Interaction)]
+        kernel: BenchKernel,
+        /// Directions of the sliced kernel.
+        #[arg(long, default_value_t = 50)]
+        projections: usize,
         /// Number of particles.
         #[arg(long, default_value_t = 10_000)]
         n: usize,
@@ -62,12 +69,14 @@ pub(crate) fn dispatch(cmd: WassersteinCmd) -> Result<Outcome> {
     match cmd {
         WassersteinCmd::Run { config, out_dir } => run(&config, out_dir),
         WassersteinCmd::Bench {
+            kernel,
+            projections,
             n,
             dim,
             threads,
             steps,
             json,
-        } => bench(n, dim, threads, steps, json),
+        } => bench(kernel, projections, n, dim, threads, steps, json),
     }
 }
 
@@ -474,40 +483,73 @@ fn run(config: &Path, out_dir: Option<PathBuf>) -> Result<Outcome> {
 
 // ---------------------------------------------------------------- bench
 
-fn bench(n: usize, dim: usize, threads: usize, steps: usize, json: bool) -> Result<Outcome> {
-    if n < 2 || dim == 0 || threads == 0 || steps == 0 {
-        bail!("`n` ≥ 2, `dim` ≥ 1, `threads` ≥ 1 and `steps` ≥ 1 are required, got n = {n}, dim = {dim}, threads = {threads}, steps = {steps}");
+/// Kernels of `gdlab wasserstein bench`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum BenchKernel {
+    /// Interaction-energy gradient (O(n²)).
+    Interaction,
+    /// Sliced Wasserstein distance (O(L·n log n)).
+    Sliced,
+}
+
+fn bench(
+    kernel: BenchKernel,
+    projections: usize,
+    n: usize,
+    dim: usize,
+    threads: usize,
+    steps: usize,
+    json: bool,
+) -> Result<Outcome> {
+    if n < 2 || dim == 0 || threads == 0 || steps == 0 || projections == 0 {
+        bail!("`n` ≥ 2, `dim`, `threads`, `steps` and `projections` ≥ 1 are required, got n = {n}, dim = {dim}, threads = {threads}, steps = {steps}, projections = {projections}");
     }
     let x = Particles::gaussian(n, dim, 1.0, None, Seed(0))?;
     let w = InteractionEnergy::new(PairKernel::double_well(SpdMatrix::identity(dim)));
+    let sw = SlicedWasserstein::random(
+        Particles::gaussian(n, dim, 1.5, None, Seed(1))?,
+        projections,
+        Seed(2),
+    )?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
         .context("building the thread pool")?;
     let mut g = vec![0.0; n * dim];
-    let seconds = pool.install(|| -> Result<f64> {
-        w.wgrad(&x, &mut g)?;
+    let call = |g: &mut [f64]| -> Result<f64> {
+        Ok(match kernel {
+            BenchKernel::Interaction => {
+                w.wgrad(&x, g)?;
+                g.iter().map(|v| v.abs()).sum()
+            }
+            BenchKernel::Sliced => sw.distance(&x)?,
+        })
+    };
+    let (seconds, checksum) = pool.install(|| -> Result<(f64, f64)> {
+        let checksum = call(&mut g)?;
         let mut times = Vec::with_capacity(steps);
         for _ in 0..steps {
             let t = Instant::now();
-            w.wgrad(&x, &mut g)?;
+            call(&mut g)?;
             times.push(t.elapsed().as_secs_f64());
         }
         times.sort_by(f64::total_cmp);
-        Ok(times[times.len() / 2])
+        Ok((times[times.len() / 2], checksum))
     })?;
-    let checksum: f64 = g.iter().map(|v| v.abs()).sum();
+    let name = match kernel {
+        BenchKernel::Interaction => "interaction_wgrad",
+        BenchKernel::Sliced => "sliced_distance",
+    };
     if json {
         out(&(serde_json::json!({
-            "kernel": "interaction_wgrad", "n": n, "dim": dim, "threads": threads, "steps": steps,
-            "seconds": seconds, "pairs_per_second": (n * n) as f64 / seconds, "checksum": checksum,
+            "kernel": name, "n": n, "dim": dim, "threads": threads, "steps": steps,
+            "projections": projections, "seconds": seconds, "checksum": checksum,
         })
         .to_string() + "\n"))?;
     } else {
         out(&format!(
-            "interaction gradient n={n} dim={dim} threads={threads}: {:.3} ms (median of {steps}), {:.3e} pairs/s\n",
-            seconds * 1e3,
-            (n * n) as f64 / seconds
+            "{name} n={n} dim={dim} threads={threads}: {:.3} ms (median of {steps}), checksum {checksum:.6e}\n",
+            seconds * 1e3
         ))?;
     }
     Ok(Outcome::Ok)

@@ -227,36 +227,80 @@ impl Functional for InteractionEnergy {
 
 /// `outᵢ = (1/n) Σⱼ ∇K(xᵢ − xⱼ)` for row-major `xs` of dimension `d` (parallel over
 /// fixed row chunks, sequential over `j`: bitwise independent of the thread count).
+///
+/// With `∇K(z) = (c₄q + c₂)Mz`, `q = zᵀMz` and `yⱼ = Mxⱼ`, row `i` is
+/// `(1/n)[(Σⱼfⱼ) yᵢ − Σⱼ fⱼ yⱼ]`, `fⱼ = c₄qᵢⱼ + c₂`. The coordinates are stored by column
+/// (structure of arrays) so the passes over `j` vectorise; each sum over `j` uses
+/// [`LANES`] interleaved partial sums combined in a fixed order.
 pub fn interaction_wgrad(kernel: &PairKernel, xs: &[f64], d: usize, out: &mut [f64]) {
     let n = xs.len() / d;
     let mut y = vec![0.0; xs.len()];
     for (r, o) in xs.chunks(d).zip(y.chunks_mut(d)) {
         kernel.apply_metric(r, o);
     }
+    // columns: xt[k·n + j] = x_{j,k}
+    let mut xt = vec![0.0; xs.len()];
+    let mut yt = vec![0.0; xs.len()];
+    for j in 0..n {
+        for k in 0..d {
+            xt[k * n + j] = xs[j * d + k];
+            yt[k * n + j] = y[j * d + k];
+        }
+    }
+    let (c4, c2) = kernel.coefficients();
     let inv_n = 1.0 / n as f64;
     out.par_chunks_mut(d * ROWS_PER_CHUNK)
         .enumerate()
         .for_each(|(c, block)| {
-            let mut mz = vec![0.0; d];
+            let mut q = vec![0.0; n];
             for (r, o) in block.chunks_mut(d).enumerate() {
                 let i = c * ROWS_PER_CHUNK + r;
-                let (xi, yi) = (&xs[i * d..(i + 1) * d], &y[i * d..(i + 1) * d]);
-                o.iter_mut().for_each(|v| *v = 0.0);
-                for j in 0..n {
-                    let (xj, yj) = (&xs[j * d..(j + 1) * d], &y[j * d..(j + 1) * d]);
-                    let mut q = 0.0;
-                    for k in 0..d {
-                        mz[k] = yi[k] - yj[k];
-                        q += (xi[k] - xj[k]) * mz[k];
-                    }
-                    let f = kernel.grad_factor(q);
-                    for k in 0..d {
-                        o[k] += f * mz[k];
+                q.iter_mut().for_each(|v| *v = 0.0);
+                for k in 0..d {
+                    let (xi, yi) = (xs[i * d + k], y[i * d + k]);
+                    let (xc, yc) = (&xt[k * n..(k + 1) * n], &yt[k * n..(k + 1) * n]);
+                    for ((qj, a), b) in q.iter_mut().zip(xc).zip(yc) {
+                        *qj += (xi - a) * (yi - b);
                     }
                 }
-                o.iter_mut().for_each(|v| *v *= inv_n);
+                q.iter_mut().for_each(|v| *v = c4 * *v + c2);
+                let fsum = lane_sum(&q);
+                for k in 0..d {
+                    let yc = &yt[k * n..(k + 1) * n];
+                    o[k] = inv_n * (fsum * y[i * d + k] - lane_dot(&q, yc));
+                }
             }
         });
+}
+
+/// Interleaved partial sums of [`lane_sum`] and [`lane_dot`].
+pub const LANES: usize = 8;
+
+/// `Σ aⱼ` with [`LANES`] interleaved partial sums, combined in index order (deterministic).
+fn lane_sum(a: &[f64]) -> f64 {
+    let mut acc = [0.0; LANES];
+    let mut chunks = a.chunks_exact(LANES);
+    for ch in &mut chunks {
+        for l in 0..LANES {
+            acc[l] += ch[l];
+        }
+    }
+    let tail: f64 = chunks.remainder().iter().sum();
+    acc.iter().sum::<f64>() + tail
+}
+
+/// `Σ aⱼbⱼ` with [`LANES`] interleaved partial sums, combined in index order.
+fn lane_dot(a: &[f64], b: &[f64]) -> f64 {
+    let mut acc = [0.0; LANES];
+    let mut ca = a.chunks_exact(LANES);
+    let mut cb = b.chunks_exact(LANES);
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        for l in 0..LANES {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    let tail: f64 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
+    acc.iter().sum::<f64>() + tail
 }
 
 /// A sum of functionals `F = Σ Fₖ` (e.g. KL = potential + entropy).

@@ -159,6 +159,12 @@ impl PairKernel {
         0.25 * self.c4 * q * q + 0.5 * self.c2 * q
     }
 
+    /// `(c₄, c₂)` with `K = ¼c₄q² + ½c₂q`.
+    #[must_use]
+    pub fn coefficients(&self) -> (f64, f64) {
+        (self.c4, self.c2)
+    }
+
     /// The scalar `c₄q + c₂` with `∇K(z) = (c₄q + c₂)Mz`.
     #[inline]
     #[must_use]

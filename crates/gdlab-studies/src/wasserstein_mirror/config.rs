@@ -58,7 +58,7 @@ impl Config {
                 interaction_seeds: 10,
                 isotropic_appendix: true,
                 alignment_n: 2000,
-                alignment_max_iterations: 1000,
+                alignment_max_iterations: 500,
                 ..quick
             },
         }

@@ -199,7 +199,11 @@ fn spd(what: &'static str, rows: &[Vec<f64>]) -> Result<SpdMatrix> {
 fn load_particles(spec: &ParticlesSpec, base: &Path, seed: Seed, what: &str) -> Result<Particles> {
     match spec {
         ParticlesSpec::File { file } => {
-            let path = if file.is_absolute() { file.clone() } else { base.join(file) };
+            let path = if file.is_absolute() {
+                file.clone()
+            } else {
+                base.join(file)
+            };
             read_particles(&path).with_context(|| format!("{what}: reading {}", path.display()))
         }
         ParticlesSpec::Init {
@@ -217,13 +221,14 @@ fn load_particles(spec: &ParticlesSpec, base: &Path, seed: Seed, what: &str) -> 
             }
             if let Some(m) = mean {
                 if m.len() != *dim {
-                    bail!("{what}: `mean` has {} entries, expected dim = {dim}", m.len());
+                    bail!(
+                        "{what}: `mean` has {} entries, expected dim = {dim}",
+                        m.len()
+                    );
                 }
             }
             let x = match init {
-                InitKind::Gaussian => {
-                    Particles::gaussian(*n, *dim, *scale, mean.as_deref(), seed)?
-                }
+                InitKind::Gaussian => Particles::gaussian(*n, *dim, *scale, mean.as_deref(), seed)?,
                 InitKind::Uniform => {
                     let mut rng = seed.rng();
                     let data = (0..n * dim)
@@ -249,7 +254,10 @@ fn read_particles(path: &Path) -> Result<Particles> {
     if !is_csv {
         let arr = crate::input::load_array(path)?;
         if arr.shape.len() != 2 {
-            bail!("expected a 2-D array (n_particles, dim), got shape {:?}", arr.shape);
+            bail!(
+                "expected a 2-D array (n_particles, dim), got shape {:?}",
+                arr.shape
+            );
         }
         return Ok(Particles::new(arr.shape[0], arr.shape[1], arr.data)?);
     }
@@ -260,7 +268,8 @@ fn read_particles(path: &Path) -> Result<Particles> {
         if line.is_empty() {
             continue;
         }
-        let parsed: Result<Vec<f64>, _> = line.split(',').map(|c| c.trim().parse::<f64>()).collect();
+        let parsed: Result<Vec<f64>, _> =
+            line.split(',').map(|c| c.trim().parse::<f64>()).collect();
         match parsed {
             Ok(r) => {
                 if let Some(i) = r.iter().position(|v| !v.is_finite()) {
@@ -288,7 +297,12 @@ fn read_particles(path: &Path) -> Result<Particles> {
     Ok(Particles::from_rows(&rows)?)
 }
 
-fn build_functional(spec: &FunctionalSpec, dim: usize, base: &Path, seed: Seed) -> Result<(Box<dyn Functional>, Option<InteractionEnergy>)> {
+fn build_functional(
+    spec: &FunctionalSpec,
+    dim: usize,
+    base: &Path,
+    seed: Seed,
+) -> Result<(Box<dyn Functional>, Option<InteractionEnergy>)> {
     Ok(match spec {
         FunctionalSpec::Interaction { kernel, sigma } => {
             let k = match sigma {
@@ -326,7 +340,11 @@ fn build_functional(spec: &FunctionalSpec, dim: usize, base: &Path, seed: Seed) 
         } => {
             let y = load_particles(target, base, seed.derive("target"), "functional.target")?;
             (
-                Box::new(SlicedWasserstein::random(y, *n_projections, seed.derive("projections"))?),
+                Box::new(SlicedWasserstein::random(
+                    y,
+                    *n_projections,
+                    seed.derive("projections"),
+                )?),
                 None,
             )
         }
@@ -364,7 +382,9 @@ fn build_scheme(spec: &SchemeSpec, dim: usize) -> Result<Scheme> {
         }
         SchemeSpec::Pgd { preconditioner } => Scheme::Preconditioned(match preconditioner {
             PreconditionerSpec::Identity => Preconditioner::Identity,
-            PreconditionerSpec::Linear { p } => Preconditioner::Linear(spd("scheme.preconditioner.p", p)?),
+            PreconditionerSpec::Linear { p } => {
+                Preconditioner::Linear(spd("scheme.preconditioner.p", p)?)
+            }
             PreconditionerSpec::PowerNorm { a } => Preconditioner::power_norm(*a)?,
         }),
     })
@@ -545,7 +565,8 @@ fn bench(
             "kernel": name, "n": n, "dim": dim, "threads": threads, "steps": steps,
             "projections": projections, "seconds": seconds, "checksum": checksum,
         })
-        .to_string() + "\n"))?;
+        .to_string()
+            + "\n"))?;
     } else {
         out(&format!(
             "{name} n={n} dim={dim} threads={threads}: {:.3} ms (median of {steps}), checksum {checksum:.6e}\n",

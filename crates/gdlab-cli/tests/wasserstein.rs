@@ -22,7 +22,10 @@ fn interaction_flow_writes_every_output() {
         config(r#"{"kind": "mirror-interaction", "kernel": "k4", "sigma": [[100, 0], [0, 1]]}"#),
     )
     .unwrap();
-    let o = gdlab(&["wasserstein", "run", "--config", "c.json", "--out-dir", "o"], &d);
+    let o = gdlab(
+        &["wasserstein", "run", "--config", "c.json", "--out-dir", "o"],
+        &d,
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let csv = std::fs::read_to_string(d.join("o/energies.csv")).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
@@ -41,7 +44,10 @@ fn interaction_flow_writes_every_output() {
     let svg = std::fs::read_to_string(d.join("o/scatter.svg")).unwrap();
     assert!(svg.contains("<svg") && svg.contains("final"));
     assert_eq!(
-        std::fs::read_to_string(d.join("o/final_particles.csv")).unwrap().lines().count(),
+        std::fs::read_to_string(d.join("o/final_particles.csv"))
+            .unwrap()
+            .lines()
+            .count(),
         30
     );
     std::fs::remove_dir_all(&d).unwrap();
@@ -85,7 +91,10 @@ fn mirror_map_from_csv_particles() {
             "step_size": 0.1, "n_iterations": 50, "particles": {"file": "p.csv"}}"#,
     )
     .unwrap();
-    let o = gdlab(&["wasserstein", "run", "--config", "c.json", "--out-dir", "o"], &d);
+    let o = gdlab(
+        &["wasserstein", "run", "--config", "c.json", "--out-dir", "o"],
+        &d,
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let fin = std::fs::read_to_string(d.join("o/final_particles.csv")).unwrap();
     for l in fin.lines() {
@@ -98,7 +107,20 @@ fn mirror_map_from_csv_particles() {
 #[test]
 fn bench_prints_json() {
     let d = scratch("w-bench");
-    let o = gdlab(&["wasserstein", "bench", "--n", "200", "--dim", "3", "--steps", "2", "--json"], &d);
+    let o = gdlab(
+        &[
+            "wasserstein",
+            "bench",
+            "--n",
+            "200",
+            "--dim",
+            "3",
+            "--steps",
+            "2",
+            "--json",
+        ],
+        &d,
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(j["n"], 200);
@@ -131,16 +153,32 @@ fn bad_input_is_one_clear_error_with_exit_code_2() {
     );
     w(
         "notpd.json",
-        &INTERACTION.replace("[[100, 0], [0, 1]]", "[[1, 2], [2, 1]]").replace("SCHEME", r#"{"kind": "gd"}"#),
+        &INTERACTION
+            .replace("[[100, 0], [0, 1]]", "[[1, 2], [2, 1]]")
+            .replace("SCHEME", r#"{"kind": "gd"}"#),
     );
-    w("tau.json", &config(r#"{"kind": "gd"}"#).replace("\"step_size\": 0.1", "\"step_size\": 0"));
-    w("tauneg.json", &config(r#"{"kind": "gd"}"#).replace("\"step_size\": 0.1", "\"step_size\": -1"));
-    w("dims.json", &config(r#"{"kind": "gd"}"#).replace("\"dim\": 2", "\"dim\": 3"));
+    w(
+        "tau.json",
+        &config(r#"{"kind": "gd"}"#).replace("\"step_size\": 0.1", "\"step_size\": 0"),
+    );
+    w(
+        "tauneg.json",
+        &config(r#"{"kind": "gd"}"#).replace("\"step_size\": 0.1", "\"step_size\": -1"),
+    );
+    w(
+        "dims.json",
+        &config(r#"{"kind": "gd"}"#).replace("\"dim\": 2", "\"dim\": 3"),
+    );
     w(
         "newton.json",
-        &config(r#"{"kind": "mirror-interaction", "kernel": "k4", "tol": 1e-300, "max_iterations": 2}"#),
+        &config(
+            r#"{"kind": "mirror-interaction", "kernel": "k4", "tol": 1e-300, "max_iterations": 2}"#,
+        ),
     );
-    w("unknown.json", &config(r#"{"kind": "gd"}"#).replace("\"seed\"", "\"sed\""));
+    w(
+        "unknown.json",
+        &config(r#"{"kind": "gd"}"#).replace("\"seed\"", "\"sed\""),
+    );
     w(
         "ball.json",
         &config(r#"{"kind": "mirror", "map": {"kind": "ball", "radius_sq": -1, "gamma": 1}}"#),
@@ -149,7 +187,10 @@ fn bad_input_is_one_clear_error_with_exit_code_2() {
         ("outside.json", &["particle 0", "entropic", "domain"]),
         ("nan.json", &["line 2", "not finite"]),
         ("ragged.json", &["line 2", "same dimension"]),
-        ("notpd.json", &["symmetric positive definite", "smallest eigenvalue"]),
+        (
+            "notpd.json",
+            &["symmetric positive definite", "smallest eigenvalue"],
+        ),
         ("tau.json", &["`step_size` must be in (0, ∞), got 0"]),
         ("tauneg.json", &["`step_size`", "got -1"]),
         ("dims.json", &["dimension mismatch"]),

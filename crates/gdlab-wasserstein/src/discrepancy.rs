@@ -215,7 +215,9 @@ impl SlicedWasserstein {
             if !(r.is_finite() && r > 0.0) {
                 return Err(WassersteinError::Invalid {
                     field: "directions",
-                    reason: format!("direction {l} has norm {r}; directions must be finite and non-zero"),
+                    reason: format!(
+                        "direction {l} has norm {r}; directions must be finite and non-zero"
+                    ),
                 });
             }
             row.iter_mut().for_each(|v| *v /= r);
@@ -246,7 +248,11 @@ impl SlicedWasserstein {
     /// [`WassersteinError::Dim`] on a dimension mismatch.
     pub fn sw2(&self, x: &Particles) -> Result<f64> {
         check_shapes(self, x, None)?;
-        Ok(self.per_projection(x, false).iter().map(|(c, _)| c).sum::<f64>()
+        Ok(self
+            .per_projection(x, false)
+            .iter()
+            .map(|(c, _)| c)
+            .sum::<f64>()
             / self.n_projections as f64)
     }
 
@@ -258,7 +264,11 @@ impl SlicedWasserstein {
     /// As [`SlicedWasserstein::sw2`].
     pub fn sw2_per_direction(&self, x: &Particles) -> Result<Vec<f64>> {
         check_shapes(self, x, None)?;
-        Ok(self.per_projection(x, false).into_iter().map(|(c, _)| c).collect())
+        Ok(self
+            .per_projection(x, false)
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect())
     }
 
     /// `SW₂ = √SW₂²` (what POT's `sliced_wasserstein_distance` returns).
@@ -388,7 +398,10 @@ mod tests {
             // piecewise quadratic: FD is exact away from ties (h small)
             let fd = finite_difference_wgrad(&f, &x, 1e-7).unwrap();
             for (a, b) in g.iter().zip(&fd) {
-                assert!((a - b).abs() < 1e-6 * (1.0 + b.abs()), "n={n} m={m}: {a} vs {b}");
+                assert!(
+                    (a - b).abs() < 1e-6 * (1.0 + b.abs()),
+                    "n={n} m={m}: {a} vs {b}"
+                );
             }
         }
     }

@@ -299,7 +299,12 @@ fn lane_dot(a: &[f64], b: &[f64]) -> f64 {
             acc[l] += x[l] * y[l];
         }
     }
-    let tail: f64 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
+    let tail: f64 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
     acc.iter().sum::<f64>() + tail
 }
 
@@ -311,7 +316,10 @@ pub struct Sum {
 impl std::fmt::Debug for Sum {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Sum")
-            .field("parts", &self.parts.iter().map(|p| p.name()).collect::<Vec<_>>())
+            .field(
+                "parts",
+                &self.parts.iter().map(|p| p.name()).collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -390,6 +398,8 @@ pub fn finite_difference_wgrad(f: &dyn Functional, x: &Particles, h: f64) -> Res
 }
 
 #[cfg(test)]
+// exact zeros and exact endpoints are what these tests check; index loops mirror the formulas
+#[allow(clippy::float_cmp, clippy::needless_range_loop, clippy::useless_vec)]
 mod tests {
     use super::*;
     use crate::kernel::KernelShape;

@@ -80,7 +80,9 @@ impl GaussianScheme {
                 check_dim(p, d)?;
                 let pq = matmul(p.mat(), target_precision.mat());
                 let ps = matmul(p.mat(), &sigma.inverse());
-                let c = Mat::from_fn(d, d, |i, j| id[(i, j)] - tau * pq[(i, j)] + tau * ps[(i, j)]);
+                let c = Mat::from_fn(d, d, |i, j| {
+                    id[(i, j)] - tau * pq[(i, j)] + tau * ps[(i, j)]
+                });
                 matmul(&matmul(&c, sigma.mat()), &c.transpose().to_owned())
             }
         };
@@ -116,7 +118,11 @@ fn check_dim(p: &SpdMatrix, d: usize) -> Result<()> {
 /// ```
 pub fn kl(m0: &[f64], s0: &SpdMatrix, m1: &[f64], s1: &SpdMatrix) -> Result<f64> {
     let d = s0.dim();
-    for (op, got) in [("KL: Σ₁", s1.dim()), ("KL: m₀", m0.len()), ("KL: m₁", m1.len())] {
+    for (op, got) in [
+        ("KL: Σ₁", s1.dim()),
+        ("KL: m₀", m0.len()),
+        ("KL: m₁", m1.len()),
+    ] {
         if got != d {
             return Err(WassersteinError::Dim {
                 op,
@@ -159,7 +165,11 @@ pub fn kl(m0: &[f64], s0: &SpdMatrix, m1: &[f64], s1: &SpdMatrix) -> Result<f64>
 /// ```
 pub fn w2_squared(m0: &[f64], s0: &SpdMatrix, m1: &[f64], s1: &SpdMatrix) -> Result<f64> {
     let d = s0.dim();
-    for (op, got) in [("W₂: Σ₁", s1.dim()), ("W₂: m₀", m0.len()), ("W₂: m₁", m1.len())] {
+    for (op, got) in [
+        ("W₂: Σ₁", s1.dim()),
+        ("W₂: m₀", m0.len()),
+        ("W₂: m₁", m1.len()),
+    ] {
         if got != d {
             return Err(WassersteinError::Dim {
                 op,
@@ -169,7 +179,10 @@ pub fn w2_squared(m0: &[f64], s0: &SpdMatrix, m1: &[f64], s1: &SpdMatrix) -> Res
         }
     }
     let r = s1.sqrt();
-    let inner = SpdMatrix::new("Σ₁^{1/2}Σ₀Σ₁^{1/2}", &symmetrize(&matmul(&matmul(&r, s0.mat()), &r)))?;
+    let inner = SpdMatrix::new(
+        "Σ₁^{1/2}Σ₀Σ₁^{1/2}",
+        &symmetrize(&matmul(&matmul(&r, s0.mat()), &r)),
+    )?;
     let root = inner.sqrt();
     let mut tr = 0.0;
     for i in 0..d {
@@ -228,6 +241,8 @@ pub fn geomspace(a: f64, b: f64, n: usize) -> Vec<f64> {
 }
 
 #[cfg(test)]
+// exact zeros and exact endpoints are what these tests check; index loops mirror the formulas
+#[allow(clippy::float_cmp, clippy::needless_range_loop, clippy::useless_vec)]
 mod tests {
     use super::*;
     use gdlab_core::Seed;

@@ -102,7 +102,11 @@ impl SpdMatrix {
         if n == 0 || a.ncols() != n {
             return Err(WassersteinError::NotPositiveDefinite {
                 what,
-                reason: format!("matrix is {}×{}, expected a non-empty square matrix", n, a.ncols()),
+                reason: format!(
+                    "matrix is {}×{}, expected a non-empty square matrix",
+                    n,
+                    a.ncols()
+                ),
             });
         }
         let mut scale = 0.0_f64;
@@ -130,7 +134,7 @@ impl SpdMatrix {
         let mat = symmetrize(a);
         let (eigenvalues, eigenvectors) = sym_eigen(&mat)?;
         let min = eigenvalues.first().copied().unwrap_or(f64::NAN);
-        if !(min > 0.0) {
+        if min.is_nan() || min <= 0.0 {
             return Err(WassersteinError::NotPositiveDefinite {
                 what,
                 reason: format!("smallest eigenvalue is {min:e}"),
@@ -314,11 +318,15 @@ pub fn solve_seq(mut a: Mat<f64>, mut b: Mat<f64>) -> Option<Mat<f64>> {
     use faer::linalg::lu::partial_pivoting::{factor, solve};
     use faer::Par;
     let n = a.nrows();
-    assert!(a.ncols() == n && b.nrows() == n, "solve_seq: shape mismatch");
+    assert!(
+        a.ncols() == n && b.nrows() == n,
+        "solve_seq: shape mismatch"
+    );
     let mut perm = vec![0usize; n];
     let mut perm_inv = vec![0usize; n];
-    let req = factor::lu_in_place_scratch::<usize, f64>(n, n, Par::Seq, Default::default())
-        .or(solve::solve_in_place_scratch::<usize, f64>(n, b.ncols(), Par::Seq));
+    let req = factor::lu_in_place_scratch::<usize, f64>(n, n, Par::Seq, Default::default()).or(
+        solve::solve_in_place_scratch::<usize, f64>(n, b.ncols(), Par::Seq),
+    );
     let mut buf = MemBuffer::new(req);
     let stack = MemStack::new(&mut buf);
     let (_, p) = factor::lu_in_place(
@@ -341,7 +349,13 @@ mod solve_tests {
 
     #[test]
     fn solve_reconstructs_the_right_hand_side() {
-        let a = Mat::from_fn(5, 5, |i, j| if i == j { 4.0 } else { 1.0 / (1.0 + (i + 2 * j) as f64) });
+        let a = Mat::from_fn(5, 5, |i, j| {
+            if i == j {
+                4.0
+            } else {
+                1.0 / (1.0 + (i + 2 * j) as f64)
+            }
+        });
         let b = Mat::from_fn(5, 2, |i, j| (i as f64) - 2.0 * j as f64);
         let x = solve_seq(a.clone(), b.clone()).unwrap();
         let r = matmul(&a, &x);

@@ -236,7 +236,8 @@ impl InteractionMirror {
                     let base_ii = (i * d) * m + i * d;
                     let base_il = (i * d) * m + l * d;
                     self.kernel.add_hessian(&mz, q, inv_n, &mut a[base_ii..], m);
-                    self.kernel.add_hessian(&mz, q, -inv_n, &mut a[base_il..], m);
+                    self.kernel
+                        .add_hessian(&mz, q, -inv_n, &mut a[base_il..], m);
                 }
             }
             for i in 0..n {
@@ -318,10 +319,14 @@ impl Scheme {
         match self {
             Scheme::Gd => "gd".into(),
             Scheme::Mirror(m) => format!("mirror ({})", m.name()),
-            Scheme::MirrorInteraction(k) => format!("mirror-interaction ({})", k.kernel().shape().name()),
+            Scheme::MirrorInteraction(k) => {
+                format!("mirror-interaction ({})", k.kernel().shape().name())
+            }
             Scheme::Preconditioned(Preconditioner::Identity) => "pgd (identity)".into(),
             Scheme::Preconditioned(Preconditioner::Linear(_)) => "pgd (linear)".into(),
-            Scheme::Preconditioned(Preconditioner::PowerNorm { a }) => format!("pgd (power-norm a={a})"),
+            Scheme::Preconditioned(Preconditioner::PowerNorm { a }) => {
+                format!("pgd (power-norm a={a})")
+            }
         }
     }
 
@@ -457,7 +462,8 @@ pub fn run_flow(
         crate::error::check_finite(|| format!("Wasserstein gradient at step {k}"), &grad)?;
         if let Some(rep) = scheme.step(x, &grad, cfg.step_size, k)? {
             newton_iterations.push(rep.iterations);
-            newton_max_residual = Some(newton_max_residual.map_or(rep.residual, |m| m.max(rep.residual)));
+            newton_max_residual =
+                Some(newton_max_residual.map_or(rep.residual, |m| m.max(rep.residual)));
         }
         observe(k + 1, x)?;
     }
@@ -469,6 +475,8 @@ pub fn run_flow(
 }
 
 #[cfg(test)]
+// exact zeros and exact endpoints are what these tests check; index loops mirror the formulas
+#[allow(clippy::float_cmp, clippy::needless_range_loop, clippy::useless_vec)]
 mod tests {
     use super::*;
     use crate::functional::InteractionEnergy;
@@ -521,7 +529,11 @@ mod tests {
             sigma.apply(&g[2 * i..2 * i + 2], &mut t);
             for k in 0..2 {
                 let cf = x.row(i)[k] - 0.1 * t[k];
-                assert!((y[2 * i + k] - cf).abs() < 1e-12, "{} vs {cf}", y[2 * i + k]);
+                assert!(
+                    (y[2 * i + k] - cf).abs() < 1e-12,
+                    "{} vs {cf}",
+                    y[2 * i + k]
+                );
             }
         }
     }
@@ -569,11 +581,18 @@ mod tests {
         let e = md.solve(&x, &g, 0.1, 7).unwrap_err();
         assert!(matches!(
             e,
-            WassersteinError::NewtonNotConverged { step: 7, iterations: 2, .. }
+            WassersteinError::NewtonNotConverged {
+                step: 7,
+                iterations: 2,
+                ..
+            }
         ));
         // a non-translation-invariant gradient is refused
         let bad = vec![1.0; 20];
-        assert!(matches!(md.solve(&x, &bad, 0.1, 0), Err(WassersteinError::Invalid { .. })));
+        assert!(matches!(
+            md.solve(&x, &bad, 0.1, 0),
+            Err(WassersteinError::Invalid { .. })
+        ));
     }
 
     #[test]

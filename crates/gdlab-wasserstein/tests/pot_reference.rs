@@ -17,7 +17,10 @@ use gdlab_wasserstein::Particles;
 use serde_json::Value;
 
 fn fixture() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/pot_reference.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/pot_reference.json"
+    );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -25,7 +28,13 @@ fn rows(v: &Value) -> Vec<Vec<f64>> {
     v.as_array()
         .unwrap()
         .iter()
-        .map(|r| r.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect())
+        .map(|r| {
+            r.as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap())
+                .collect()
+        })
         .collect()
 }
 
@@ -63,7 +72,11 @@ fn sliced_wasserstein_random_directions_agree_within_the_projection_error() {
     let tol = 5.0 * (2.0 * var / l as f64).sqrt();
     let pot = case["sw"].as_f64().unwrap();
     let diff = (mean - pot * pot).abs();
-    assert!(diff <= tol, "SW₂²: ours {mean}, POT {}, |Δ| {diff} > {tol}", pot * pot);
+    assert!(
+        diff <= tol,
+        "SW₂²: ours {mean}, POT {}, |Δ| {diff} > {tol}",
+        pot * pot
+    );
     // and the tolerance is meaningful: far below the value itself
     assert!(tol < 0.15 * mean, "tolerance {tol} vs value {mean}");
 }
@@ -76,7 +89,12 @@ fn gaussian_w2_matches_pot() {
     let f = fixture();
     for case in f["gaussian_w2"].as_array().unwrap() {
         let vec = |k: &str| -> Vec<f64> {
-            case[k].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
+            case[k]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap())
+                .collect()
         };
         let s0 = SpdMatrix::from_rows("S0", &rows(&case["s0"])).unwrap();
         let s1 = SpdMatrix::from_rows("S1", &rows(&case["s1"])).unwrap();

@@ -48,48 +48,6 @@ impl Study for WassersteinMirror {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::study::{run_study, Mode};
-    use gdlab_core::Seed;
-
-    fn metrics_without_elapsed(threads: usize, tag: &str) -> serde_json::Value {
-        let out = std::env::temp_dir().join(format!(
-            "gdlab-wasserstein-mirror-{tag}-{}",
-            std::process::id()
-        ));
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        let opts = RunOpts {
-            seed: Seed(0),
-            mode: Mode::Quick,
-        };
-        let o = pool
-            .install(|| run_study(&WassersteinMirror, &opts, &out))
-            .unwrap();
-        let mut m: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(o.dir.join("metrics.json")).unwrap()).unwrap();
-        m["elapsed_s"] = serde_json::Value::Null;
-        for f in ["part_b_energies.csv", "part_a_kl.csv", "part_b_scatter_md_k4_sigma.csv"] {
-            m[f] = serde_json::Value::String(std::fs::read_to_string(o.dir.join(f)).unwrap());
-        }
-        std::fs::remove_dir_all(&out).unwrap();
-        m
-    }
-
-    /// Quick mode in a 1-thread and a 4-thread pool: bitwise equal outputs.
-    #[test]
-    fn deterministic_across_thread_counts_and_passes() {
-        let one = metrics_without_elapsed(1, "t1");
-        let four = metrics_without_elapsed(4, "t4");
-        assert_eq!(one, four);
-        assert_eq!(one["verdict"], "PASS", "{}", one["checks"]);
-    }
-}
-
 /// An SVG scatter of the first two coordinates of particle sets (e.g. initial and final
 /// particles), used by `gdlab wasserstein run`. Each set is `(label, row-major data, dim)`;
 /// one-dimensional sets are drawn against the particle index.
@@ -126,4 +84,50 @@ pub fn scatter_svg(
         plot = plot.with_series(Series::new(*label, x, y).markers_only().color(c));
     }
     plot.render_svg()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::study::{run_study, Mode};
+    use gdlab_core::Seed;
+
+    fn metrics_without_elapsed(threads: usize, tag: &str) -> serde_json::Value {
+        let out = std::env::temp_dir().join(format!(
+            "gdlab-wasserstein-mirror-{tag}-{}",
+            std::process::id()
+        ));
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let opts = RunOpts {
+            seed: Seed(0),
+            mode: Mode::Quick,
+        };
+        let o = pool
+            .install(|| run_study(&WassersteinMirror, &opts, &out))
+            .unwrap();
+        let mut m: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(o.dir.join("metrics.json")).unwrap()).unwrap();
+        m["elapsed_s"] = serde_json::Value::Null;
+        for f in [
+            "part_b_energies.csv",
+            "part_a_kl.csv",
+            "part_b_scatter_md_k4_sigma.csv",
+        ] {
+            m[f] = serde_json::Value::String(std::fs::read_to_string(o.dir.join(f)).unwrap());
+        }
+        std::fs::remove_dir_all(&out).unwrap();
+        m
+    }
+
+    /// Quick mode in a 1-thread and a 4-thread pool: bitwise equal outputs.
+    #[test]
+    fn deterministic_across_thread_counts_and_passes() {
+        let one = metrics_without_elapsed(1, "t1");
+        let four = metrics_without_elapsed(4, "t4");
+        assert_eq!(one, four);
+        assert_eq!(one["verdict"], "PASS", "{}", one["checks"]);
+    }
 }

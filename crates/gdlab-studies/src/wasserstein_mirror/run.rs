@@ -4,7 +4,9 @@
 use gdlab_core::Seed;
 use gdlab_wasserstein::discrepancy::EnergyDistance;
 use gdlab_wasserstein::functional::{Functional, InteractionEnergy};
-use gdlab_wasserstein::gaussian::{geomspace, haar_orthogonal, kl, rotated_diagonal, GaussianScheme};
+use gdlab_wasserstein::gaussian::{
+    geomspace, haar_orthogonal, kl, rotated_diagonal, GaussianScheme,
+};
 use gdlab_wasserstein::kernel::{KernelShape, PairKernel};
 use gdlab_wasserstein::matrix::SpdMatrix;
 use gdlab_wasserstein::scheme::{
@@ -15,8 +17,8 @@ use rayon::prelude::*;
 use serde_json::json;
 
 use super::config::Config;
-use crate::report::{fmt_num, LinePlot, Series};
 use crate::report::Report;
+use crate::report::{fmt_num, LinePlot, Series};
 use crate::study::{RunOpts, StudyError};
 use crate::verdict::{Check, Cmp, Verdict};
 
@@ -186,7 +188,13 @@ enum GMethod {
 }
 
 impl GMethod {
-    const ALL: [GMethod; 5] = [GMethod::Nem, GMethod::Fb, GMethod::Pfb, GMethod::Wgd, GMethod::Pwgd];
+    const ALL: [GMethod; 5] = [
+        GMethod::Nem,
+        GMethod::Fb,
+        GMethod::Pfb,
+        GMethod::Wgd,
+        GMethod::Pwgd,
+    ];
     fn name(self) -> &'static str {
         match self {
             GMethod::Nem => "NEM",
@@ -253,15 +261,25 @@ fn gaussian_targets(
         .collect()
 }
 
+/// One method's KL trajectories per target and their mean.
+type MethodKl = (GMethod, Vec<Vec<f64>>, Vec<f64>);
+
 /// Mean KL per method (index order over targets) for the given targets.
-fn mean_kl(cfg: &Config, targets: &[SpdMatrix]) -> Result<Vec<(GMethod, Vec<Vec<f64>>, Vec<f64>)>, StudyError> {
+fn mean_kl(cfg: &Config, targets: &[SpdMatrix]) -> Result<Vec<MethodKl>, StudyError> {
     let jobs: Vec<(GMethod, usize)> = GMethod::ALL
         .iter()
         .flat_map(|&m| (0..targets.len()).map(move |t| (m, t)))
         .collect();
     let results: Vec<Result<Vec<f64>, StudyError>> = jobs
         .par_iter()
-        .map(|&(m, t)| kl_trajectory(m, &targets[t], cfg.gaussian_step_size, cfg.gaussian_iterations))
+        .map(|&(m, t)| {
+            kl_trajectory(
+                m,
+                &targets[t],
+                cfg.gaussian_step_size,
+                cfg.gaussian_iterations,
+            )
+        })
         .collect();
     let mut it = results.into_iter();
     let mut out = Vec::new();
@@ -286,7 +304,12 @@ fn first_hit(xs: &[f64], level: f64) -> Option<usize> {
     xs.iter().position(|&x| x < level)
 }
 
-fn part_a(cfg: &Config, opts: &RunOpts, v: &mut Verdict, report: &mut Report) -> Result<(), StudyError> {
+fn part_a(
+    cfg: &Config,
+    opts: &RunOpts,
+    v: &mut Verdict,
+    report: &mut Report,
+) -> Result<(), StudyError> {
     report.heading("Part A: KL to ill-conditioned Gaussians (closed form, spec §5 Part A)");
     let targets = gaussian_targets(cfg, opts.seed.derive("gaussian-targets"), false)?;
     let res = mean_kl(cfg, &targets)?;
@@ -297,7 +320,9 @@ fn part_a(cfg: &Config, opts: &RunOpts, v: &mut Verdict, report: &mut Report) ->
     let mut worst_units = 0.0_f64;
     let mut compared = 0usize;
     for (name, refs) in TABLE_A {
-        let Some((_, _, mean)) = get(name) else { continue };
+        let Some((_, _, mean)) = get(name) else {
+            continue;
+        };
         let mut row = vec![name.to_string()];
         for (j, &k) in TABLE_A_K.iter().enumerate() {
             let ours = mean.get(k).copied().unwrap_or(f64::NAN);
@@ -435,10 +460,17 @@ fn part_a(cfg: &Config, opts: &RunOpts, v: &mut Verdict, report: &mut Report) ->
     for (m, _, mean) in &res {
         metric.insert(
             m.name().to_string(),
-            json!(TABLE_A_K.iter().filter(|&&k| k <= last).map(|&k| mean[k]).collect::<Vec<_>>()),
+            json!(TABLE_A_K
+                .iter()
+                .filter(|&&k| k <= last)
+                .map(|&k| mean[k])
+                .collect::<Vec<_>>()),
         );
     }
-    report.metric("part_a_mean_kl_at_table_k", serde_json::Value::Object(metric))?;
+    report.metric(
+        "part_a_mean_kl_at_table_k",
+        serde_json::Value::Object(metric),
+    )?;
     report.number("part_a_nem_max_increase_after_k1", nem_incr)?;
 
     if cfg.diagonal_variant {
@@ -448,7 +480,12 @@ fn part_a(cfg: &Config, opts: &RunOpts, v: &mut Verdict, report: &mut Report) ->
             .iter()
             .map(|(m, _, mean)| {
                 let mut r = vec![m.name().to_string()];
-                r.extend(TABLE_A_K.iter().filter(|&&k| k <= last).map(|&k| fmt_num(mean[k])));
+                r.extend(
+                    TABLE_A_K
+                        .iter()
+                        .filter(|&&k| k <= last)
+                        .map(|&k| fmt_num(mean[k])),
+                );
                 r.push(first_hit(mean, KL_HIT_LEVEL).map_or("never".into(), |h| h.to_string()));
                 r
             })
@@ -463,7 +500,9 @@ fn part_a(cfg: &Config, opts: &RunOpts, v: &mut Verdict, report: &mut Report) ->
             &hdr,
             rows,
         )?;
-        report.note("KLM/PKLM (MD with a KL Bregman potential, diagonal targets only) are not implemented.");
+        report.note(
+            "KLM/PKLM (MD with a KL Bregman potential, diagonal targets only) are not implemented.",
+        );
     }
     Ok(())
 }
@@ -514,7 +553,9 @@ impl BMethod {
         };
         match self {
             BMethod::Gd => Ok(Scheme::Gd),
-            BMethod::Pgd => Ok(Scheme::Preconditioned(Preconditioner::Linear(sigma.clone()))),
+            BMethod::Pgd => Ok(Scheme::Preconditioned(Preconditioner::Linear(
+                sigma.clone(),
+            ))),
             BMethod::MdK2 => md(KernelShape::Quadratic, false),
             BMethod::MdK4 => md(KernelShape::Quartic, false),
             BMethod::MdK4Sigma => md(KernelShape::Quartic, true),
@@ -544,11 +585,17 @@ fn run_b(
     let mut x = x0.clone();
     let mut energies = Vec::with_capacity(iterations + 1);
     let mut centred = Vec::with_capacity(iterations + 1);
-    let summary = run_flow(&scheme, w, &mut x, FlowConfig::new(step_size, iterations)?, |_, x| {
-        energies.push(w.mean_pair_energy(x)?);
-        centred.push(x.centred());
-        Ok(())
-    })?;
+    let summary = run_flow(
+        &scheme,
+        w,
+        &mut x,
+        FlowConfig::new(step_size, iterations)?,
+        |_, x| {
+            energies.push(w.mean_pair_energy(x)?);
+            centred.push(x.centred());
+            Ok(())
+        },
+    )?;
     Ok(BRun {
         method,
         energies,
@@ -559,13 +606,23 @@ fn run_b(
 }
 
 fn max_increase(xs: &[f64]) -> f64 {
-    xs.windows(2).map(|w| w[1] - w[0]).fold(f64::NEG_INFINITY, f64::max)
+    xs.windows(2)
+        .map(|w| w[1] - w[0])
+        .fold(f64::NEG_INFINITY, f64::max)
 }
 
-fn part_b(cfg: &Config, opts: &RunOpts, v: &mut Verdict, report: &mut Report) -> Result<(), StudyError> {
+fn part_b(
+    cfg: &Config,
+    opts: &RunOpts,
+    v: &mut Verdict,
+    report: &mut Report,
+) -> Result<(), StudyError> {
     report.heading("Part B: Σ-ill-conditioned interaction energy on particles (spec §5 Part B)");
     let sigma = SpdMatrix::diagonal("Σ", &[100.0, 1.0])?;
-    let w = InteractionEnergy::new(PairKernel::with_covariance(KernelShape::DoubleWell, &sigma)?);
+    let w = InteractionEnergy::new(PairKernel::with_covariance(
+        KernelShape::DoubleWell,
+        &sigma,
+    )?);
     let (tau, iters) = (cfg.interaction_step_size, cfg.interaction_iterations);
     let seeds: Vec<Seed> = (0..cfg.interaction_seeds)
         .map(|s| opts.seed.derive("interaction-x0").index(s as u64))
@@ -655,7 +712,9 @@ fn part_b(cfg: &Config, opts: &RunOpts, v: &mut Verdict, report: &mut Report) ->
         GD_FINAL_MIN,
     ));
     v.push(Check::claim(
-        format!("Part B: MD-K₄ (isotropic) is slow: energy at iteration {iters}{seeds_note} (≥ −0.135)"),
+        format!(
+            "Part B: MD-K₄ (isotropic) is slow: energy at iteration {iters}{seeds_note} (≥ −0.135)"
+        ),
         worst(BMethod::MdK4, f64::min, f64::INFINITY),
         Cmp::Ge,
         MDK4_FINAL_MIN,
@@ -730,7 +789,13 @@ fn part_b(cfg: &Config, opts: &RunOpts, v: &mut Verdict, report: &mut Report) ->
     }
     report.table(
         "Newton solves per MD step (seed 0)",
-        &["method", "min iterations", "max iterations", "mean iterations", "max final residual"],
+        &[
+            "method",
+            "min iterations",
+            "max iterations",
+            "mean iterations",
+            "max final residual",
+        ],
         newton_rows,
     )?;
     v.push(Check::validation(
@@ -754,20 +819,28 @@ fn part_b(cfg: &Config, opts: &RunOpts, v: &mut Verdict, report: &mut Report) ->
         vec![RING_MINIMUM, RING_MINIMUM],
     ));
     for r in first {
-        plot = plot.with_series(Series::new(r.method.name(), times.clone(), r.energies.clone()).line());
+        plot = plot
+            .with_series(Series::new(r.method.name(), times.clone(), r.energies.clone()).line());
     }
     report.line_plot(plot.with_caption(
         "MD-K₂^Σ coincides with PGD(Σ) (the validation check above); the Σ-adapted schemes approach the ring minimum, GD and isotropic MD stall on the ill-conditioned direction.",
     ))?;
-    for (m, name) in [(BMethod::Gd, "part_b_scatter_gd"), (BMethod::MdK4Sigma, "part_b_scatter_md_k4_sigma")] {
+    for (m, name) in [
+        (BMethod::Gd, "part_b_scatter_gd"),
+        (BMethod::MdK4Sigma, "part_b_scatter_md_k4_sigma"),
+    ] {
         let r = &first[find(first, m)];
         let mut plot = LinePlot::new(
             name,
-            &format!("Part B: centred particles, {} (seed 0)", m.name()),
+            format!("Part B: centred particles, {} (seed 0)", m.name()),
             "x₁ − mean",
             "x₂ − mean",
         );
-        for (c, k) in [0usize, 20, 120].into_iter().filter(|&k| k <= iters).enumerate() {
+        for (c, k) in [0usize, 20, 120]
+            .into_iter()
+            .filter(|&k| k <= iters)
+            .enumerate()
+        {
             let xs = &r.centred[k];
             plot = plot.with_series(
                 Series::new(
@@ -787,16 +860,35 @@ fn part_b(cfg: &Config, opts: &RunOpts, v: &mut Verdict, report: &mut Report) ->
     for r in first {
         metric.insert(
             r.method.name().to_string(),
-            json!(TABLE_B_K.iter().filter(|&&k| k <= iters).map(|&k| r.energies[k]).collect::<Vec<_>>()),
+            json!(TABLE_B_K
+                .iter()
+                .filter(|&&k| k <= iters)
+                .map(|&k| r.energies[k])
+                .collect::<Vec<_>>()),
         );
     }
-    report.metric("part_b_energy_at_table_k_seed0", serde_json::Value::Object(metric))?;
+    report.metric(
+        "part_b_energy_at_table_k_seed0",
+        serde_json::Value::Object(metric),
+    )?;
     report.number("part_b_k2_sigma_vs_pgd_max_abs", k2_dev)?;
     report.csv(
         "part_b_energies",
-        &["iteration", "GD", "PGD", "MD_K2", "MD_K4", "MD_K4_Sigma", "MD_K2_Sigma"],
+        &[
+            "iteration",
+            "GD",
+            "PGD",
+            "MD_K2",
+            "MD_K4",
+            "MD_K4_Sigma",
+            "MD_K2_Sigma",
+        ],
         &std::iter::once(times.clone())
-            .chain(BMethod::ALL.iter().map(|&m| first[find(first, m)].energies.clone()))
+            .chain(
+                BMethod::ALL
+                    .iter()
+                    .map(|&m| first[find(first, m)].energies.clone()),
+            )
             .collect::<Vec<_>>(),
     )?;
 
@@ -822,6 +914,9 @@ fn part_b(cfg: &Config, opts: &RunOpts, v: &mut Verdict, report: &mut Report) ->
 }
 
 // ------------------------------------------------------------------ Part C
+
+/// Part C outcome: iterations, held-out ED, the value trajectory.
+type Alignment = (usize, f64, Vec<f64>);
 
 fn part_c(cfg: &Config, opts: &RunOpts, report: &mut Report) -> Result<(), StudyError> {
     report.heading("Part C (informational, not in the verdict): energy-distance alignment");
@@ -854,7 +949,7 @@ fn part_c(cfg: &Config, opts: &RunOpts, report: &mut Report) -> Result<(), Study
             Scheme::Preconditioned(Preconditioner::power_norm(ALIGN_POWER)?),
         ),
     ];
-    let results: Vec<Result<(usize, f64, Vec<f64>), StudyError>> = methods
+    let results: Vec<Result<Alignment, StudyError>> = methods
         .par_iter()
         .map(|(_, scheme)| {
             let mut x = source.clone();
@@ -887,12 +982,16 @@ fn part_c(cfg: &Config, opts: &RunOpts, report: &mut Report) -> Result<(), Study
     let mut metric = serde_json::Map::new();
     for ((name, _), r) in methods.iter().zip(results) {
         let (stop, held_ed, values) = r?;
-        let converged = stop < cfg.alignment_max_iterations
-            || values.len() < cfg.alignment_max_iterations + 1;
+        let converged =
+            stop < cfg.alignment_max_iterations || values.len() < cfg.alignment_max_iterations + 1;
         rows.push(vec![
             (*name).to_string(),
             stop.to_string(),
-            if converged { "yes".into() } else { "no (cap)".into() },
+            if converged {
+                "yes".into()
+            } else {
+                "no (cap)".into()
+            },
             fmt_num(*values.last().unwrap_or(&f64::NAN)),
             fmt_num(held_ed),
         ]);
@@ -900,7 +999,9 @@ fn part_c(cfg: &Config, opts: &RunOpts, report: &mut Report) -> Result<(), Study
             (*name).to_string(),
             json!({"iterations": stop, "held_out_energy_distance": held_ed}),
         );
-        plot = plot.with_series(Series::indexed(*name, values.iter().map(|v| v.max(1e-12)).collect()).line());
+        plot = plot.with_series(
+            Series::indexed(*name, values.iter().map(|v| v.max(1e-12)).collect()).line(),
+        );
     }
     report.table(
         &format!(

@@ -273,7 +273,7 @@ pub fn interaction_wgrad(kernel: &PairKernel, xs: &[f64], d: usize, out: &mut [f
         });
 }
 
-/// Interleaved partial sums of [`lane_sum`] and [`lane_dot`].
+/// Interleaved partial sums per reduction over `j` in [`interaction_wgrad`] (combined in index order).
 pub const LANES: usize = 8;
 
 /// `Σ aⱼ` with [`LANES`] interleaved partial sums, combined in index order (deterministic).

@@ -2,14 +2,14 @@
 
 use gdlab_core::normal::fill_normals;
 use gdlab_core::Seed;
-use serde::{Deserialize, Serialize};
 
 use crate::error::{check_finite, Result, WassersteinError};
 
 /// An empirical measure with uniform weights on `n_particles` points of `R^dim`, stored
 /// row-major (row `i` is particle `xᵢ`), as in the reference code's `n × d` arrays.
 ///
-/// Construction validates the shape and that every coordinate is finite.
+/// Construction validates the shape and that every coordinate is finite (there is no
+/// unchecked constructor, and no `Deserialize`: files go through [`Particles::new`]).
 ///
 /// # Examples
 /// ```
@@ -19,7 +19,7 @@ use crate::error::{check_finite, Result, WassersteinError};
 /// assert_eq!(x.mean(), vec![1.0, 2.0]);
 /// assert!(Particles::new(2, 2, vec![0.0, f64::NAN, 2.0, 3.0]).is_err());
 /// ```
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Particles {
     n_particles: usize,
     dim: usize,

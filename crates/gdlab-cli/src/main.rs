@@ -16,6 +16,7 @@ mod cmd_optim;
 mod cmd_privacy;
 mod cmd_sampling;
 mod cmd_study;
+mod cmd_wasserstein;
 mod input;
 
 use std::io::Write;
@@ -60,6 +61,9 @@ enum Command {
     /// High-dimensional SGD dynamics: teacher-mixture ODEs vs simulation, phase diagrams.
     #[command(subcommand)]
     Dynamics(cmd_dynamics::DynamicsCmd),
+    /// Wasserstein flows on particles: GD, mirror descent, preconditioned GD.
+    #[command(subcommand)]
+    Wasserstein(cmd_wasserstein::WassersteinCmd),
 }
 
 /// How a command ended, mapped to the process exit code.
@@ -113,6 +117,7 @@ fn main() -> ExitCode {
         Some(Command::Privacy(c)) => cmd_privacy::dispatch(c),
         Some(Command::Decentral(c)) => cmd_decentral::dispatch(c),
         Some(Command::Dynamics(c)) => cmd_dynamics::dispatch(c),
+        Some(Command::Wasserstein(c)) => cmd_wasserstein::dispatch(c),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

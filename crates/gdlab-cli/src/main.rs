@@ -9,6 +9,7 @@
 
 mod cmd_bench;
 mod cmd_decentral;
+mod cmd_diagnostics;
 mod cmd_dynamics;
 mod cmd_heavy_tailed;
 mod cmd_optim;
@@ -59,6 +60,9 @@ enum Command {
     /// High-dimensional SGD dynamics: teacher-mixture ODEs vs simulation, phase diagrams.
     #[command(subcommand)]
     Dynamics(cmd_dynamics::DynamicsCmd),
+    /// Trajectory diagnostics: tail-index (α̂) estimation of iterates or samples.
+    #[command(subcommand)]
+    Diagnostics(cmd_diagnostics::DiagnosticsCmd),
 }
 
 /// How a command ended, mapped to the process exit code.
@@ -112,6 +116,7 @@ fn main() -> ExitCode {
         Some(Command::Privacy(c)) => cmd_privacy::dispatch(c),
         Some(Command::Decentral(c)) => cmd_decentral::dispatch(c),
         Some(Command::Dynamics(c)) => cmd_dynamics::dispatch(c),
+        Some(Command::Diagnostics(c)) => cmd_diagnostics::dispatch(c),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

@@ -14,6 +14,7 @@
 //! | [`model`] | the [`Model`] trait (forward + parameters) |
 //! | [`loss`] | [`cross_entropy`], [`accuracy`], [`n_correct`] |
 //! | [`data`] | [`Dataset`]: in-memory examples + labels, shuffled minibatches |
+//! | [`datasets`] | validated readers: CIFAR-10 binary batches, MNIST IDX |
 //! | [`record`] | [`TrajectoryRecorder`]: every iterate of a chosen window, per layer, memory or `.npy` on disk |
 //! | [`init`] | seeded PyTorch-default initialisation |
 //! | [`real`] | [`NnReal`]: `f32` / `f64` element types shared by candle and gdlab kernels |
@@ -58,6 +59,7 @@
 pub mod adapter;
 pub mod cnn;
 pub mod data;
+pub mod datasets;
 pub mod error;
 pub mod init;
 pub mod loss;

@@ -646,7 +646,7 @@ fn part_b(
             .color(k),
         );
     }
-    report.line_plot(plot.with_caption(&format!(
+    report.line_plot(plot.with_caption(format!(
         "Each marker is one run; colour = η/B (ascending in the legend). Spearman ρ = {}, \
          Kendall τ_b = {}.",
         fmt_num(rho),

@@ -10,6 +10,7 @@
 mod cmd_bench;
 mod cmd_decentral;
 mod cmd_distributed;
+mod cmd_diagnostics;
 mod cmd_dynamics;
 mod cmd_heavy_tailed;
 mod cmd_optim;
@@ -64,6 +65,9 @@ enum Command {
     /// Wasserstein flows on particles: GD, mirror descent, preconditioned GD.
     #[command(subcommand)]
     Wasserstein(cmd_wasserstein::WassersteinCmd),
+    /// Trajectory diagnostics: tail-index (α̂) estimation of iterates or samples.
+    #[command(subcommand)]
+    Diagnostics(cmd_diagnostics::DiagnosticsCmd),
 }
 
 /// How a command ended, mapped to the process exit code.
@@ -118,6 +122,7 @@ fn main() -> ExitCode {
         Some(Command::Decentral(c)) => cmd_decentral::dispatch(c),
         Some(Command::Dynamics(c)) => cmd_dynamics::dispatch(c),
         Some(Command::Wasserstein(c)) => cmd_wasserstein::dispatch(c),
+        Some(Command::Diagnostics(c)) => cmd_diagnostics::dispatch(c),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

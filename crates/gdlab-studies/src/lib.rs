@@ -16,6 +16,7 @@
 //! | [`ssvr`] | Jiang, Yang, Yang & Zhang (NeurIPS 2024): sign-based optimization with variance reduction |
 //! | [`bsr`] | Kalinin & Lampert (NeurIPS 2024): banded square root factorization for DP training |
 //! | [`decentralized_sparse`] | Wu & Sun (NeurIPS 2024): implicit regularization of decentralized GD for sparse regression |
+//! | [`tail_index`] | Şimşekli, Sener, Deligiannidis & Erdogdu (NeurIPS 2020): tail index / Hausdorff dimension of SGD trajectories vs generalization |
 //! | [`bias_in_motion`] | Jain, Nobahari, Baratin & Sarao Mannelli (NeurIPS 2024): bias dynamics of SGD on the teacher-mixture model |
 //! | [`wasserstein_mirror`] | Bonet, Uscidda, David, Aubin-Frankowski & Korba (NeurIPS 2024): mirror and preconditioned gradient descent in Wasserstein space |
 //!
@@ -42,6 +43,7 @@ pub mod registry;
 pub mod report;
 pub mod ssvr;
 pub mod study;
+pub mod tail_index;
 pub mod verdict;
 pub mod wasserstein_mirror;
 

@@ -13,6 +13,7 @@ pub fn all() -> Vec<Box<dyn Study>> {
         Box::new(crate::decentralized_sparse::DecentralizedSparse),
         Box::new(crate::bias_in_motion::BiasInMotion),
         Box::new(crate::wasserstein_mirror::WassersteinMirror),
+        Box::new(crate::tail_index::TailIndex),
     ]
 }
 

@@ -673,7 +673,12 @@ impl AttentionController for AttentionMapFilter {
 /// # Errors
 /// Tensor errors from candle.
 pub fn softmax_last(x: &Tensor) -> Result<Tensor> {
-    Ok(candle_nn::ops::softmax(x, D::Minus1)?)
+    if x.track_op() {
+        Ok(candle_nn::ops::softmax(x, D::Minus1)?)
+    } else {
+        // No gradient needed: candle's fused kernel (it has no backward pass).
+        Ok(candle_nn::ops::softmax_last_dim(&x.contiguous()?)?)
+    }
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@
 //! | [`bsr`] | Kalinin & Lampert (NeurIPS 2024): banded square root factorization for DP training |
 //! | [`decentralized_sparse`] | Wu & Sun (NeurIPS 2024): implicit regularization of decentralized GD for sparse regression |
 //! | [`bias_in_motion`] | Jain, Nobahari, Baratin & Sarao Mannelli (NeurIPS 2024): bias dynamics of SGD on the teacher-mixture model |
+//! | [`zero_to_hero`] | Sobol, Xu & Litany (NeurIPS 2024): test-time attention-map filtering for novel view synthesis |
 //!
 //! ## Example
 //!
@@ -42,6 +43,7 @@ pub mod report;
 pub mod ssvr;
 pub mod study;
 pub mod verdict;
+pub mod zero_to_hero;
 
 pub use error::ReportError;
 pub use study::{Mode, RunOpts, Study, StudyError};

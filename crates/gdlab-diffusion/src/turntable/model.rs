@@ -114,7 +114,12 @@ impl Norm {
         })
     }
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        Ok(candle_nn::ops::layer_norm_slow(x, &self.w, &self.b, 1e-5)?)
+        if x.track_op() || self.w.track_op() {
+            Ok(candle_nn::ops::layer_norm_slow(x, &self.w, &self.b, 1e-5)?)
+        } else {
+            // Inference on detached weights: candle's fused kernel (no backward needed).
+            Ok(candle_nn::ops::layer_norm(&x.contiguous()?, &self.w, &self.b, 1e-5)?)
+        }
     }
 }
 
@@ -203,7 +208,7 @@ impl Block {
         let h = self.norm2.forward(&x)?;
         let x = (&x + self.attn2.forward(&h, ctx, &self.cross_site, ctrl.as_deref_mut())?)?;
         let h = self.norm3.forward(&x)?;
-        let h = lin(&self.ff2, &lin(&self.ff1, &h)?.gelu()?)?;
+        let h = lin(&self.ff2, &lin(&self.ff1, &h)?.gelu_erf()?)?;
         Ok((x + h)?)
     }
 }
@@ -338,6 +343,27 @@ impl ToyUvit {
         let d2_in = lin(&self.skip2, &Tensor::cat(&[&d1, &e1], 2)?)?;
         let d2 = self.blocks[4].forward(&d2_in, &ctx, ctrl.as_deref_mut())?;
         lin(&self.out, &self.norm_out.forward(&d2)?)
+    }
+}
+
+impl ToyUvit {
+    /// A copy of the model on detached weights (no gradient tracking), which runs the
+    /// fused inference kernels (layer norm, softmax). Same numbers up to f32 rounding.
+    ///
+    /// # Errors
+    /// Candle errors.
+    pub fn detached(&self, vm: &candle_nn::VarMap) -> Result<ToyUvit> {
+        let data = vm.data().lock().map_err(|_| DiffusionError::Protocol {
+            controller: "ToyUvit::detached",
+            message: "poisoned VarMap lock".into(),
+        })?;
+        let tensors: std::collections::HashMap<String, Tensor> = data
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_tensor().detach()))
+            .collect();
+        let dev = self.pos.device().clone();
+        drop(data);
+        ToyUvit::new(&self.cfg, VarBuilder::from_tensors(tensors, DType::F32, &dev))
     }
 }
 

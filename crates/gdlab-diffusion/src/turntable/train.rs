@@ -306,7 +306,7 @@ pub enum Provenance {
     Cached,
 }
 
-/// Loads the trained model from `cache_dir/<hash>.safetensors` (+ `.json` log) when
+/// Loads the trained model (on detached weights, see [`ToyUvit::detached`]) from `cache_dir/<hash>.safetensors` (+ `.json` log) when
 /// present, else trains from scratch and writes both (temp file + rename).
 ///
 /// # Errors
@@ -326,6 +326,7 @@ pub fn load_or_train(
             let loaded = (|| -> Result<(ToyUvit, TrainLog)> {
                 let (mut vm, model) = init_model(cfg, seed, device)?;
                 vm.load(&w)?;
+                let model = model.detached(&vm)?;
                 let text = std::fs::read_to_string(&j).map_err(|e| DiffusionError::Weights {
                     path: j.display().to_string(),
                     message: e.to_string(),
@@ -360,5 +361,5 @@ pub fn load_or_train(
         gdlab_core::io::atomic_write(&j, text.as_bytes()).map_err(|e| werr(&j, e.to_string()))?;
         written = Some(w);
     }
-    Ok((model, log, Provenance::Trained, written))
+    Ok((model.detached(&vm)?, log, Provenance::Trained, written))
 }

@@ -10,13 +10,22 @@ use gdlab_diffusion::turntable::model::ToyConfig;
 use gdlab_diffusion::turntable::train::init_model;
 
 fn main() {
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
     pool.install(run);
 }
 
 fn run() {
-    let steps: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(5);
-    let rows: usize = std::env::args().nth(2).and_then(|s| s.parse().ok()).unwrap_or(384);
+    let steps: usize = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
+    let rows: usize = std::env::args()
+        .nth(2)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(384);
     let cfg = ToyConfig::default();
     let dev = Device::Cpu;
     let (vm, m) = init_model(&cfg, Seed(0), &dev).unwrap();
@@ -37,7 +46,12 @@ fn run() {
         to += t.elapsed().as_secs_f64();
     }
     let n = steps as f64;
-    println!("train step batch 32: fwd {:.0} ms, bwd {:.0} ms, opt {:.0} ms", 1e3 * tf / n, 1e3 * tb / n, 1e3 * to / n);
+    println!(
+        "train step batch 32: fwd {:.0} ms, bwd {:.0} ms, opt {:.0} ms",
+        1e3 * tf / n,
+        1e3 * tb / n,
+        1e3 * to / n
+    );
     let md = m.detached(&vm).unwrap();
     let x = Tensor::ones((rows, 36, 48), DType::F32, &dev).unwrap();
     let p = Tensor::ones((rows, 4), DType::F32, &dev).unwrap();
@@ -45,5 +59,8 @@ fn run() {
     for _ in 0..3 {
         md.forward(&x, &x, &p, &vec![500; rows], None).unwrap();
     }
-    println!("detached forward batch {rows}: {:.1} ms", 1e3 * t.elapsed().as_secs_f64() / 3.0);
+    println!(
+        "detached forward batch {rows}: {:.1} ms",
+        1e3 * t.elapsed().as_secs_f64() / 3.0
+    );
 }

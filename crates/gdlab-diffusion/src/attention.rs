@@ -11,8 +11,7 @@ use crate::error::Result;
 /// Tensor errors from candle (e.g. `h` does not divide the last dimension).
 pub fn split_heads(x: &Tensor, heads: usize) -> Result<Tensor> {
     let (b, n, c) = x.dims3()?;
-    Ok(x
-        .reshape((b, n, heads, c / heads))?
+    Ok(x.reshape((b, n, heads, c / heads))?
         .transpose(1, 2)?
         .contiguous()?
         .reshape((b * heads, n, c / heads))?)
@@ -24,8 +23,7 @@ pub fn split_heads(x: &Tensor, heads: usize) -> Result<Tensor> {
 /// Tensor errors from candle.
 pub fn merge_heads(x: &Tensor, heads: usize) -> Result<Tensor> {
     let (bh, n, d) = x.dims3()?;
-    Ok(x
-        .reshape((bh / heads, heads, n, d))?
+    Ok(x.reshape((bh / heads, heads, n, d))?
         .transpose(1, 2)?
         .contiguous()?
         .reshape((bh / heads, n, heads * d))?)

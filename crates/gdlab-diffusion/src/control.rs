@@ -91,10 +91,7 @@ impl TimeWindow {
     /// The empty window (a controller with it is disabled).
     #[must_use]
     pub const fn empty() -> Self {
-        TimeWindow {
-            min_t: 1,
-            max_t: 0,
-        }
+        TimeWindow { min_t: 1, max_t: 0 }
     }
     /// Whether `t` lies in the window.
     #[must_use]
@@ -409,7 +406,10 @@ impl MutualSelfAttention {
                 if s >= source_of.len() || source_of[s].is_some() {
                     return Err(DiffusionError::Shape {
                         op: format!("MutualSelfAttention pairing of row {b}"),
-                        expected: format!("a source row < {} that is not a target", source_of.len()),
+                        expected: format!(
+                            "a source row < {} that is not a target",
+                            source_of.len()
+                        ),
                         got: format!("{s}"),
                     });
                 }
@@ -463,7 +463,11 @@ impl AttentionController for MutualSelfAttention {
         if k.dim(0)? != rows {
             return Err(DiffusionError::Shape {
                 op: format!("MutualSelfAttention at site {}", site.ordinal),
-                expected: format!("{rows} rows (batch {} × {} heads)", self.source_of.len(), site.heads),
+                expected: format!(
+                    "{rows} rows (batch {} × {} heads)",
+                    self.source_of.len(),
+                    site.heads
+                ),
                 got: format!("{}", k.dim(0)?),
             });
         }
@@ -682,6 +686,7 @@ pub fn softmax_last(x: &Tensor) -> Result<Tensor> {
 }
 
 #[cfg(test)]
+#[allow(clippy::float_cmp)] // bitwise comparisons of deterministic outputs and exact hand values
 mod tests {
     use super::*;
     use candle_core::Device;
@@ -697,13 +702,21 @@ mod tests {
         }
     }
     fn t(v: &[f32]) -> Tensor {
-        Tensor::new(v, &Device::Cpu).unwrap().reshape((1, 1, v.len())).unwrap()
+        Tensor::new(v, &Device::Cpu)
+            .unwrap()
+            .reshape((1, 1, v.len()))
+            .unwrap()
     }
     fn v(x: &Tensor) -> Vec<f32> {
         x.flatten_all().unwrap().to_vec1().unwrap()
     }
     fn ctx(step: usize, t: usize, r: usize, r_total: usize) -> EvalCtx {
-        EvalCtx { step, t, r, r_total }
+        EvalCtx {
+            step,
+            t,
+            r,
+            r_total,
+        }
     }
 
     #[test]
@@ -722,12 +735,18 @@ mod tests {
         amf.end_step(900);
         amf.begin_eval(ctx(1, 700, 1, 1));
         let m = v(&amf.on_logits(&s, t(&[5.0, 0.0])).unwrap());
-        assert!((m[0] - 1.8).abs() < 1e-6 && (m[1] - 2.4).abs() < 1e-6, "{m:?}");
+        assert!(
+            (m[0] - 1.8).abs() < 1e-6 && (m[1] - 2.4).abs() < 1e-6,
+            "{m:?}"
+        );
         amf.end_step(700);
         amf.begin_eval(ctx(2, 600, 1, 1));
         // t = 600 is still in [600, 1000]: blend with H = [1.4, 2.7].
         let m = v(&amf.on_logits(&s, t(&[0.0, 0.0])).unwrap());
-        assert!((m[0] - 1.12).abs() < 1e-6 && (m[1] - 2.16).abs() < 1e-6, "{m:?}");
+        assert!(
+            (m[0] - 1.12).abs() < 1e-6 && (m[1] - 2.16).abs() < 1e-6,
+            "{m:?}"
+        );
         amf.end_step(600);
         amf.begin_eval(ctx(3, 500, 1, 1));
         assert_eq!(v(&amf.on_logits(&s, t(&[7.0, 8.0])).unwrap()), [7.0, 8.0]);
@@ -755,7 +774,12 @@ mod tests {
             // Mean: ([3, 2] + [1, 3]) / 2; EMA: 0.25·[3, 2] + 0.75·[1, 3].
             assert_eq!(v(&amf.on_logits(&s, t(&[3.0, 2.0])).unwrap()), want);
         }
-        assert!(AmfConfig { alpha_c: 1.5, ..AmfConfig::default() }.build().is_err());
+        assert!(AmfConfig {
+            alpha_c: 1.5,
+            ..AmfConfig::default()
+        }
+        .build()
+        .is_err());
     }
 
     #[test]
@@ -771,11 +795,13 @@ mod tests {
         let mut msa =
             MutualSelfAttention::source_target(TimeWindow::empty(), SiteFilter::AllSelf, 1, 1)
                 .unwrap();
-        let mut rep = AttentionReplace::new(
-            BTreeMap::from([(0, t(&[5.0, 5.0]))]),
-            TimeWindow::empty(),
+        let mut rep =
+            AttentionReplace::new(BTreeMap::from([(0, t(&[5.0, 5.0]))]), TimeWindow::empty());
+        let mut store = AttentionStore::new(
+            SiteFilter::AllSelf,
+            StoredMap::Logits,
+            TimeWindow::new(0, 1000),
         );
-        let mut store = AttentionStore::new(SiteFilter::AllSelf, StoredMap::Logits, TimeWindow::new(0, 1000));
         let mut none = NoControl;
         let mut all = Compose::new(vec![&mut amf, &mut msa, &mut rep, &mut store, &mut none]);
         all.begin_eval(ctx(0, 900, 1, 1));
@@ -804,27 +830,40 @@ mod tests {
         .unwrap();
         let mut s = site(0, AttnKind::SelfAttn, UNetPart::Up(1));
         s.heads = 2;
-        let k = Tensor::arange(0f32, 8.0, &Device::Cpu).unwrap().reshape((8, 1, 1)).unwrap();
+        let k = Tensor::arange(0f32, 8.0, &Device::Cpu)
+            .unwrap()
+            .reshape((8, 1, 1))
+            .unwrap();
         msa.begin_eval(ctx(0, 700, 1, 1));
         let (k2, _) = msa.on_qkv(&s, &k, k.clone(), k.clone()).unwrap();
         assert_eq!(v(&k2), [0.0, 1.0, 0.0, 1.0, 4.0, 5.0, 4.0, 5.0]);
         // Outside the window or on another part: unchanged.
         msa.begin_eval(ctx(5, 500, 1, 1));
-        assert_eq!(v(&msa.on_qkv(&s, &k, k.clone(), k.clone()).unwrap().0), v(&k));
+        assert_eq!(
+            v(&msa.on_qkv(&s, &k, k.clone(), k.clone()).unwrap().0),
+            v(&k)
+        );
         let other = site(0, AttnKind::SelfAttn, UNetPart::Mid);
         msa.begin_eval(ctx(0, 700, 1, 1));
         let mut o2 = other.clone();
         o2.heads = 2;
-        assert_eq!(v(&msa.on_qkv(&o2, &k, k.clone(), k.clone()).unwrap().0), v(&k));
-        assert!(MutualSelfAttention::new(TimeWindow::empty(), SiteFilter::AllSelf, vec![Some(5)])
-            .is_err());
+        assert_eq!(
+            v(&msa.on_qkv(&o2, &k, k.clone(), k.clone()).unwrap().0),
+            v(&k)
+        );
+        assert!(
+            MutualSelfAttention::new(TimeWindow::empty(), SiteFilter::AllSelf, vec![Some(5)])
+                .is_err()
+        );
     }
 
     #[test]
     fn replace_injects_recorded_logits() {
         let s = site(3, AttnKind::SelfAttn, UNetPart::Mid);
-        let mut rep =
-            AttentionReplace::new(BTreeMap::from([(3, t(&[5.0, 6.0]))]), TimeWindow::new(0, 999));
+        let mut rep = AttentionReplace::new(
+            BTreeMap::from([(3, t(&[5.0, 6.0]))]),
+            TimeWindow::new(0, 999),
+        );
         rep.begin_eval(ctx(0, 10, 1, 1));
         assert_eq!(v(&rep.on_logits(&s, t(&[0.0, 0.0])).unwrap()), [5.0, 6.0]);
         assert!(rep.on_logits(&s, t(&[0.0, 0.0, 1.0])).is_err());

@@ -12,8 +12,7 @@ use gdlab_core::normal::{fill_normals, uniform};
 use gdlab_core::Seed;
 
 use crate::control::{
-    softmax_last, AmfConfig, AttentionController, AttnKind, AttnSite, EvalCtx, TimeWindow,
-    UNetPart,
+    softmax_last, AmfConfig, AttentionController, AttnKind, AttnSite, EvalCtx, TimeWindow, UNetPart,
 };
 use crate::error::Result;
 
@@ -122,7 +121,11 @@ pub fn in_step_only() -> AmfConfig {
 pub fn min_pooling_kl(trials: usize, seed: Seed) -> Result<(f64, f64)> {
     let dev = Device::Cpu;
     let c = clean();
-    let lstar = Tensor::from_vec(c.iter().map(|&x| x as f32).collect::<Vec<_>>(), (N, N), &dev)?;
+    let lstar = Tensor::from_vec(
+        c.iter().map(|&x| x as f32).collect::<Vec<_>>(),
+        (N, N),
+        &dev,
+    )?;
     let cfg = in_step_only();
     let (mut single, mut pooled) = (0.0, 0.0);
     for trial in 0..trials {
@@ -172,11 +175,15 @@ pub fn shift_invariance(seed: Seed) -> Result<f64> {
         }
         Ok(out.unwrap_or(Tensor::zeros((N, N), candle_core::DType::F32, &dev)?))
     };
-    let d = (run(false)? - run(true)?)?.abs()?.max_all()?.to_scalar::<f32>()?;
+    let d = (run(false)? - run(true)?)?
+        .abs()?
+        .max_all()?
+        .to_scalar::<f32>()?;
     Ok(f64::from(d))
 }
 
 #[cfg(test)]
+#[allow(clippy::float_cmp)] // bitwise comparisons of deterministic outputs and exact hand values
 mod tests {
     use super::*;
 

@@ -118,7 +118,12 @@ impl Norm {
             Ok(candle_nn::ops::layer_norm_slow(x, &self.w, &self.b, 1e-5)?)
         } else {
             // Inference on detached weights: candle's fused kernel (no backward needed).
-            Ok(candle_nn::ops::layer_norm(&x.contiguous()?, &self.w, &self.b, 1e-5)?)
+            Ok(candle_nn::ops::layer_norm(
+                &x.contiguous()?,
+                &self.w,
+                &self.b,
+                1e-5,
+            )?)
         }
     }
 }
@@ -204,9 +209,11 @@ impl Block {
         mut ctrl: Option<&mut (dyn AttentionController + '_)>,
     ) -> Result<Tensor> {
         let h = self.norm1.forward(x)?;
-        let x = (x + self.attn1.forward(&h, &h, &self.self_site, ctrl.as_deref_mut())?)?;
+        let x = (x + self
+            .attn1
+            .forward(&h, &h, &self.self_site, ctrl.as_deref_mut())?)?;
         let h = self.norm2.forward(&x)?;
-        let x = (&x + self.attn2.forward(&h, ctx, &self.cross_site, ctrl.as_deref_mut())?)?;
+        let x = (&x + self.attn2.forward(&h, ctx, &self.cross_site, ctrl)?)?;
         let h = self.norm3.forward(&x)?;
         let h = lin(&self.ff2, &lin(&self.ff1, &h)?.gelu_erf()?)?;
         Ok((x + h)?)
@@ -341,7 +348,7 @@ impl ToyUvit {
         let d1_in = lin(&self.skip1, &Tensor::cat(&[&m, &e2], 2)?)?;
         let d1 = self.blocks[3].forward(&d1_in, &ctx, ctrl.as_deref_mut())?;
         let d2_in = lin(&self.skip2, &Tensor::cat(&[&d1, &e1], 2)?)?;
-        let d2 = self.blocks[4].forward(&d2_in, &ctx, ctrl.as_deref_mut())?;
+        let d2 = self.blocks[4].forward(&d2_in, &ctx, ctrl)?;
         lin(&self.out, &self.norm_out.forward(&d2)?)
     }
 }
@@ -363,7 +370,10 @@ impl ToyUvit {
             .collect();
         let dev = self.pos.device().clone();
         drop(data);
-        ToyUvit::new(&self.cfg, VarBuilder::from_tensors(tensors, DType::F32, &dev))
+        ToyUvit::new(
+            &self.cfg,
+            VarBuilder::from_tensors(tensors, DType::F32, &dev),
+        )
     }
 }
 

@@ -228,6 +228,7 @@ pub fn unpatchify(patches: &[f32], size: usize, p: usize) -> Vec<f32> {
 }
 
 #[cfg(test)]
+#[allow(clippy::float_cmp)] // bitwise comparisons of deterministic outputs and exact hand values
 mod tests {
     use super::*;
     use gdlab_core::Seed;
@@ -287,8 +288,16 @@ mod tests {
         let near = [cam.eye[0] * 0.4, cam.eye[1] * 0.4, cam.eye[2] * 0.4];
         let scene = Scene {
             spheres: vec![
-                Sphere { center: [0.0; 3], radius: 0.3, color: PALETTE[0] },
-                Sphere { center: near, radius: 0.1, color: PALETTE[2] },
+                Sphere {
+                    center: [0.0; 3],
+                    radius: 0.3,
+                    color: PALETTE[0],
+                },
+                Sphere {
+                    center: near,
+                    radius: 0.1,
+                    color: PALETTE[2],
+                },
             ],
         };
         let img = render(&scene, &cam, 24);

@@ -234,7 +234,7 @@ pub fn train(
     seed: Seed,
     device: &Device,
 ) -> Result<(VarMap, ToyUvit, TrainLog)> {
-    if tc.steps == 0 || tc.batch_size == 0 || !(tc.learning_rate > 0.0) {
+    if tc.steps == 0 || tc.batch_size == 0 || tc.learning_rate.is_nan() || tc.learning_rate <= 0.0 {
         return Err(DiffusionError::OutOfRange {
             field: "steps/batch_size/learning_rate",
             value: tc.steps as f64,

@@ -457,7 +457,12 @@ impl Report {
     /// # Errors
     /// [`ReportError::Duplicate`] if `NAME.png` exists in this report;
     /// [`ReportError::InvalidName`] if the name is empty.
-    pub fn image_png(&mut self, name: &str, caption: &str, png: Vec<u8>) -> Result<(), ReportError> {
+    pub fn image_png(
+        &mut self,
+        name: &str,
+        caption: &str,
+        png: Vec<u8>,
+    ) -> Result<(), ReportError> {
         if name.is_empty() {
             return Err(ReportError::InvalidName {
                 name: name.to_string(),
@@ -476,7 +481,8 @@ impl Report {
     }
 
     fn check_new_file(&self, file: &str) -> Result<(), ReportError> {
-        if self.files.iter().any(|(f, _)| f == file) || self.binaries.iter().any(|(f, _)| f == file) {
+        if self.files.iter().any(|(f, _)| f == file) || self.binaries.iter().any(|(f, _)| f == file)
+        {
             return Err(ReportError::Duplicate {
                 name: file.to_string(),
                 what: "file",
@@ -761,7 +767,10 @@ fn block_markdown(block: &Block) -> String {
             md
         }
         Block::Image { name, caption, .. } => {
-            format!("![{name}]({name}.png)\n\n**Figure:** {}\n\n", caption.trim_end())
+            format!(
+                "![{name}]({name}.png)\n\n**Figure:** {}\n\n",
+                caption.trim_end()
+            )
         }
     }
 }

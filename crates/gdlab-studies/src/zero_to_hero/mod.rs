@@ -4,9 +4,9 @@
 //!
 //! A tiny view-conditioned U-ViT (conditioned like Zero-1-to-3: source-patch concatenation
 //! and a single-token pose cross-attention) is trained in-project on procedural sphere
-//! scenes; seven sampling configurations (uniform DDIM-25 / 66, Hourglass-26, + resampling,
-//! + attention-map filtering, + early mutual self-attention = Zero-to-Hero, and the GT-map
-//! oracle) generate 64 held-out target views × 3 seeds from shared initial noise, scored
+//! scenes; seven sampling configurations (uniform DDIM-25 / 66, Hourglass-26, with
+//! resampling, with attention-map filtering, with early mutual self-attention =
+//! Zero-to-Hero, and the GT-map oracle) generate 64 held-out target views × 3 seeds from shared initial noise, scored
 //! by PSNR and foreground IoU with paired bootstrap confidence intervals.
 //!
 //! Layout: [`config`] (sizes for Quick/Full), `run` (the experiment and the thresholds,

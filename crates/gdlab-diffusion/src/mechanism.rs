@@ -3,7 +3,7 @@
 //!
 //! Clean logits `L*` (64×64, block-structured) are observed `R = 5` times as
 //! `L* + g + s`, `g ~ N(0, 0.5²)`, `s` = +3 spikes on 5% of the entries. The real
-//! [`AttentionMapFilter`] (in-step window only) pools the copies over five evaluations;
+//! [`AttentionMapFilter`](crate::control::AttentionMapFilter) (in-step window only) pools the copies over five evaluations;
 //! the KL divergence `KL(softmax L* ‖ softmax(pooled))`, averaged over rows and trials, is
 //! compared with the KL of a single noisy copy.
 
@@ -85,7 +85,7 @@ fn kl_rows(p: &Tensor, q: &Tensor) -> Result<f64> {
     Ok(total / ps.len() as f64)
 }
 
-/// Pools `copies` through an [`AttentionMapFilter`] with the in-step window only (one
+/// Pools `copies` through an [`AttentionMapFilter`](crate::control::AttentionMapFilter) with the in-step window only (one
 /// step at t = 900, `r = 1..=R`), returning the final filtered map.
 fn pool(copies: &[Tensor], cfg: &AmfConfig) -> Result<Tensor> {
     let mut amf = cfg.clone().build()?;

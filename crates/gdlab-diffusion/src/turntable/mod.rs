@@ -1,6 +1,6 @@
 //! "Turntable-Blobs" (spec §4.3): the in-project view-synthesis demonstration —
 //! procedural sphere scenes, a tiny U-ViT denoiser conditioned like Zero-1-to-3, its
-//! training, and a classifier-free-guided [`Denoiser`](crate::sampler::Denoiser).
+//! training, and a classifier-free-guided [`Denoiser`].
 
 pub mod model;
 pub mod render;

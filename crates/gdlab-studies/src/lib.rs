@@ -19,6 +19,7 @@
 //! | [`tail_index`] | Şimşekli, Sener, Deligiannidis & Erdogdu (NeurIPS 2020): tail index / Hausdorff dimension of SGD trajectories vs generalization |
 //! | [`bias_in_motion`] | Jain, Nobahari, Baratin & Sarao Mannelli (NeurIPS 2024): bias dynamics of SGD on the teacher-mixture model |
 //! | [`wasserstein_mirror`] | Bonet, Uscidda, David, Aubin-Frankowski & Korba (NeurIPS 2024): mirror and preconditioned gradient descent in Wasserstein space |
+//! | [`zero_to_hero`] | Sobol, Xu & Litany (NeurIPS 2024): test-time attention-map filtering for novel view synthesis |
 //!
 //! ## Example
 //!
@@ -46,6 +47,7 @@ pub mod study;
 pub mod tail_index;
 pub mod verdict;
 pub mod wasserstein_mirror;
+pub mod zero_to_hero;
 
 pub use error::ReportError;
 pub use study::{Mode, RunOpts, Study, StudyError};

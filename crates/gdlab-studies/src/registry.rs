@@ -14,6 +14,7 @@ pub fn all() -> Vec<Box<dyn Study>> {
         Box::new(crate::bias_in_motion::BiasInMotion),
         Box::new(crate::wasserstein_mirror::WassersteinMirror),
         Box::new(crate::tail_index::TailIndex),
+        Box::new(crate::zero_to_hero::ZeroToHero),
     ]
 }
 

@@ -202,6 +202,16 @@ pub(super) fn render_page(report: &Report, meta: &RunMeta, verdict: &Verdict) ->
                     html_escape(name)
                 ));
             }
+            Block::Image { name, caption, png } => {
+                h.push_str(&format!(
+                    "<figure id=\"image-{0}\">\n<img src=\"data:image/png;base64,{1}\" \
+                     alt=\"{0}\" style=\"image-rendering: pixelated; max-width: 100%\">\n\
+                     <figcaption>{2}</figcaption>\n</figure>\n",
+                    html_escape(name),
+                    base64(png),
+                    markdown_to_html(caption).trim_end()
+                ));
+            }
             other => h.push_str(&wrap_tables(&markdown_to_html(&block_markdown(other)))),
         }
     }
@@ -238,4 +248,42 @@ pub(super) fn render_page(report: &Report, meta: &RunMeta, verdict: &Verdict) ->
     ));
     h.push_str(page_end());
     h
+}
+
+/// Standard base64 (RFC 4648, with padding), for embedding PNG images.
+fn base64(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for c in bytes.chunks(3) {
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*c.get(2).unwrap_or(&0));
+        for k in 0..4 {
+            if k <= c.len() {
+                out.push(char::from(A[((n >> (18 - 6 * k)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod base64_tests {
+    #[test]
+    fn rfc4648_vectors() {
+        // RFC 4648 §10 test vectors.
+        for (i, o) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(super::base64(i.as_bytes()), o);
+        }
+    }
 }

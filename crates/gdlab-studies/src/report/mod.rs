@@ -136,6 +136,11 @@ enum Block {
         caption: String,
         svg: String,
     },
+    Image {
+        name: String,
+        caption: String,
+        png: Vec<u8>,
+    },
 }
 
 /// A study's report under construction; [`Report::finish`] writes it out.
@@ -187,6 +192,8 @@ pub struct Report {
     metrics: Vec<(String, Value)>,
     /// Data files `(file name, content)` in insertion order.
     files: Vec<(String, String)>,
+    /// Binary files (PNG images) `(file name, bytes)` in insertion order.
+    binaries: Vec<(String, Vec<u8>)>,
 }
 
 impl Report {
@@ -201,6 +208,7 @@ impl Report {
             blocks: Vec::new(),
             metrics: Vec::new(),
             files: Vec::new(),
+            binaries: Vec::new(),
         }
     }
 
@@ -443,8 +451,38 @@ impl Report {
         Ok(())
     }
 
+    /// Adds a PNG image `NAME.png` (written next to the report, embedded in the HTML page,
+    /// linked from the Markdown) with a caption (Markdown).
+    ///
+    /// # Errors
+    /// [`ReportError::Duplicate`] if `NAME.png` exists in this report;
+    /// [`ReportError::InvalidName`] if the name is empty.
+    pub fn image_png(
+        &mut self,
+        name: &str,
+        caption: &str,
+        png: Vec<u8>,
+    ) -> Result<(), ReportError> {
+        if name.is_empty() {
+            return Err(ReportError::InvalidName {
+                name: name.to_string(),
+                reason: "a non-empty file stem",
+            });
+        }
+        let file = format!("{name}.png");
+        self.check_new_file(&file)?;
+        self.binaries.push((file, png.clone()));
+        self.blocks.push(Block::Image {
+            name: name.to_string(),
+            caption: caption.to_string(),
+            png,
+        });
+        Ok(())
+    }
+
     fn check_new_file(&self, file: &str) -> Result<(), ReportError> {
-        if self.files.iter().any(|(f, _)| f == file) {
+        if self.files.iter().any(|(f, _)| f == file) || self.binaries.iter().any(|(f, _)| f == file)
+        {
             return Err(ReportError::Duplicate {
                 name: file.to_string(),
                 what: "file",
@@ -492,6 +530,9 @@ impl Report {
         };
         for (file, content) in &self.files {
             write(file, content.as_bytes())?;
+        }
+        for (file, bytes) in &self.binaries {
+            write(file, bytes)?;
         }
         write("metrics.json", metrics_json.as_bytes())?;
         write("report.md", markdown.as_bytes())?;
@@ -724,6 +765,12 @@ fn block_markdown(block: &Block) -> String {
             }
             md.push_str(&format!("Data: [{name}.csv]({name}.csv).\n\n"));
             md
+        }
+        Block::Image { name, caption, .. } => {
+            format!(
+                "![{name}]({name}.png)\n\n**Figure:** {}\n\n",
+                caption.trim_end()
+            )
         }
     }
 }

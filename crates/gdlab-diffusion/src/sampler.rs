@@ -1,0 +1,460 @@
+//! DDIM with explicit `(t, t_next)` pairs, re-noising and RePaint-style resampling
+//! (spec §2.3, §2.6, §4.1).
+
+use candle_core::{Device, Tensor};
+use gdlab_core::normal::fill_normals;
+use gdlab_core::GdRng;
+
+use crate::control::{AttentionController, EvalCtx};
+use crate::error::{DiffusionError, Result};
+use crate::schedule::NoiseSchedule;
+
+/// A noise predictor `ε̂(z, t)` whose attention layers call the controller.
+///
+/// Classifier-free guidance, conditioning and batch layout are the implementor's business
+/// (see [`cfg_combine`]); the sampler only sees `z` `(B, …)` and returns `ε̂` of the same
+/// shape.
+pub trait Denoiser {
+    /// `ε̂` for the batch `z` at timestep `t`.
+    ///
+    /// # Errors
+    /// Tensor or controller errors.
+    fn eps(
+        &self,
+        z: &Tensor,
+        t: usize,
+        ctrl: Option<&mut (dyn AttentionController + '_)>,
+    ) -> Result<Tensor>;
+}
+
+/// Classifier-free guidance `ε = ε_u + s·(ε_c − ε_u)` (spec §1.2).
+///
+/// # Errors
+/// Tensor errors (shape mismatch).
+pub fn cfg_combine(eps_uncond: &Tensor, eps_cond: &Tensor, scale: f64) -> Result<Tensor> {
+    Ok((eps_uncond + (eps_cond - eps_uncond)?.affine(scale, 0.0)?)?)
+}
+
+/// Independent normal streams, one per batch row (spec pitfall 17: one seeded stream per
+/// generation, consumed in a fixed order: initial noise, then per evaluation the DDIM η
+/// noise, then the re-noise).
+#[derive(Clone, Debug)]
+pub struct NoiseStreams {
+    rngs: Vec<GdRng>,
+}
+
+impl NoiseStreams {
+    /// One stream per row.
+    #[must_use]
+    pub fn new(rngs: Vec<GdRng>) -> Self {
+        NoiseStreams { rngs }
+    }
+    /// Number of rows.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.rngs.len()
+    }
+    /// Whether there are no rows.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.rngs.is_empty()
+    }
+    /// A standard-normal tensor of shape `(B, row_shape…)`, row `b` drawn from stream `b`.
+    ///
+    /// # Errors
+    /// Tensor errors from candle.
+    pub fn draw(&mut self, row_shape: &[usize], device: &Device) -> Result<Tensor> {
+        let row: usize = row_shape.iter().product();
+        let mut buf = vec![0.0f64; row];
+        let mut all = Vec::with_capacity(row * self.rngs.len());
+        for rng in &mut self.rngs {
+            fill_normals(rng, &mut buf);
+            all.extend(buf.iter().map(|&x| x as f32));
+        }
+        let mut shape = vec![self.rngs.len()];
+        shape.extend_from_slice(row_shape);
+        Ok(Tensor::from_vec(all, shape, device)?)
+    }
+}
+
+/// The DDIM update of LDM's `p_sample_ddim` from `t` to `t_next < t` (spec §1.3):
+///
+/// $$ \hat x_0 = \frac{z - \sqrt{1-\bar\alpha_t}\,\hat\varepsilon}{\sqrt{\bar\alpha_t}}, \quad
+/// \sigma = \eta \sqrt{\tfrac{1-\bar\alpha_{n}}{1-\bar\alpha_t}} \sqrt{1 - \tfrac{\bar\alpha_t}{\bar\alpha_n}} $$
+/// $$ z_{n} = \sqrt{\bar\alpha_n}\,\hat x_0 + \sqrt{1 - \bar\alpha_n - \sigma^2}\,\hat\varepsilon + \sigma \xi $$
+///
+/// with `n = t_next`. The last step of an LDM list goes to `t_next = 0`, i.e. `ᾱ_prev =
+/// ᾱ_0`, as in LDM. `noise` is used only when `σ > 0`.
+///
+/// # Errors
+/// [`DiffusionError::OutOfRange`] unless `t_next < t < T`; tensor errors.
+pub fn ddim_step(
+    sched: &NoiseSchedule,
+    z: &Tensor,
+    eps: &Tensor,
+    t: usize,
+    t_next: usize,
+    eta: f64,
+    noise: Option<&Tensor>,
+) -> Result<Tensor> {
+    if t >= sched.n_train() || t_next >= t {
+        return Err(DiffusionError::OutOfRange {
+            field: "t_next < t < T",
+            value: t as f64,
+            allowed: "t_next < t < T",
+        });
+    }
+    let (a_t, a_n) = (sched.alpha_bar(t), sched.alpha_bar(t_next));
+    let sigma = eta * ((1.0 - a_n) / (1.0 - a_t)).sqrt() * (1.0 - a_t / a_n).sqrt();
+    let x0 = (z - eps.affine((1.0 - a_t).sqrt(), 0.0)?)?.affine(1.0 / a_t.sqrt(), 0.0)?;
+    let dir = eps.affine((1.0 - a_n - sigma * sigma).max(0.0).sqrt(), 0.0)?;
+    let mut out = (x0.affine(a_n.sqrt(), 0.0)? + dir)?;
+    if sigma > 0.0 {
+        let n = noise.ok_or_else(|| DiffusionError::Protocol {
+            controller: "ddim_step",
+            message: "eta > 0 needs a noise tensor".into(),
+        })?;
+        out = (out + n.affine(sigma, 0.0)?)?;
+    }
+    Ok(out)
+}
+
+/// The DDIM noise scale σ of [`ddim_step`] (0 when `eta = 0`).
+#[must_use]
+pub fn ddim_sigma(sched: &NoiseSchedule, t: usize, t_next: usize, eta: f64) -> f64 {
+    let (a_t, a_n) = (sched.alpha_bar(t), sched.alpha_bar(t_next));
+    eta * ((1.0 - a_n) / (1.0 - a_t)).sqrt() * (1.0 - a_t / a_n).sqrt()
+}
+
+/// Forward-diffuses `z_{t_from}` to the noisier level `t_to > t_from` (the transition
+/// `q(z_{t_to} | z_{t_from})`, not the marginal from `x_0`):
+/// `z = √a·z + √(1−a)·ξ`, `a = ᾱ_{t_to}/ᾱ_{t_from}`.
+///
+/// # Errors
+/// [`DiffusionError::OutOfRange`] unless `t_from < t_to < T`; tensor errors.
+pub fn renoise(
+    sched: &NoiseSchedule,
+    z: &Tensor,
+    t_from: usize,
+    t_to: usize,
+    noise: &Tensor,
+) -> Result<Tensor> {
+    if t_to >= sched.n_train() || t_from >= t_to {
+        return Err(DiffusionError::OutOfRange {
+            field: "t_from < t_to < T",
+            value: t_to as f64,
+            allowed: "t_from < t_to < T",
+        });
+    }
+    let a = sched.alpha_bar(t_to) / sched.alpha_bar(t_from);
+    Ok((z.affine(a.sqrt(), 0.0)? + noise.affine((1.0 - a).sqrt(), 0.0)?)?)
+}
+
+/// Configuration of [`sample`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct SamplerConfig {
+    /// Descending input timesteps τ_0 > τ_1 > … (the last step goes to 0, i.e. ᾱ_0).
+    pub timesteps: Vec<usize>,
+    /// DDIM η (spec default 1.0).
+    pub eta: f64,
+    /// Evaluations per step inside the resampling window (R; 1 = no resampling).
+    pub resample_r: usize,
+    /// Smallest input timestep that is resampled (spec: 800).
+    pub resample_min_t: usize,
+}
+
+impl SamplerConfig {
+    /// A plain DDIM sampler over `timesteps` (no resampling).
+    #[must_use]
+    pub fn ddim(timesteps: Vec<usize>, eta: f64) -> Self {
+        SamplerConfig {
+            timesteps,
+            eta,
+            resample_r: 1,
+            resample_min_t: usize::MAX,
+        }
+    }
+    /// Evaluations of step `k` (R_k).
+    #[must_use]
+    pub fn evals_at(&self, t: usize) -> usize {
+        if t >= self.resample_min_t {
+            self.resample_r
+        } else {
+            1
+        }
+    }
+    /// Network evaluations of the whole run (NFE; one CFG pair counts once).
+    #[must_use]
+    pub fn nfe(&self) -> usize {
+        self.timesteps.iter().map(|&t| self.evals_at(t)).sum()
+    }
+    fn validate(&self, sched: &NoiseSchedule) -> Result<()> {
+        if self.timesteps.is_empty()
+            || self.timesteps[0] >= sched.n_train()
+            || self.timesteps.windows(2).any(|w| w[1] >= w[0])
+            || self.timesteps.last().is_some_and(|&t| t == 0)
+        {
+            return Err(DiffusionError::OutOfRange {
+                field: "timesteps",
+                value: self.timesteps.len() as f64,
+                allowed: "non-empty, strictly descending, in 1..T",
+            });
+        }
+        if !(0.0..=1.0).contains(&self.eta) {
+            return Err(DiffusionError::OutOfRange {
+                field: "eta",
+                value: self.eta,
+                allowed: "[0, 1]",
+            });
+        }
+        if self.resample_r == 0 {
+            return Err(DiffusionError::OutOfRange {
+                field: "resample_r",
+                value: 0.0,
+                allowed: "≥ 1",
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Runs the sampler (spec §2.3/§2.6): for each step `τ_k → τ_{k+1}` (last → 0) with
+/// `R_k` evaluations,
+///
+/// ```text
+/// z_in := z
+/// for r in 1..=R_k:
+///     ctrl.begin_eval(k, τ_k, r, R_k);  ε̂ := den(z_in, τ_k);  ctrl.end_eval()
+///     z_out := ddim_step(z_in, ε̂, τ_k → τ_{k+1}, η)
+///     if r < R_k: z_in := renoise(z_out, τ_{k+1} → τ_k)     # fresh noise
+/// ctrl.end_step(τ_k);  z := z_out
+/// ```
+///
+/// Noise is drawn from `streams` (one per row): per evaluation the η noise (if σ > 0),
+/// then the re-noise. With `ctrl = None` the network runs unhooked.
+///
+/// # Errors
+/// Configuration errors ([`DiffusionError::OutOfRange`]), shape errors if `streams` does
+/// not have one stream per row, tensor and controller errors, and
+/// [`DiffusionError::NonFinite`] if the result is NaN/∞.
+pub fn sample(
+    den: &dyn Denoiser,
+    sched: &NoiseSchedule,
+    cfg: &SamplerConfig,
+    z_init: &Tensor,
+    streams: &mut NoiseStreams,
+    mut ctrl: Option<&mut (dyn AttentionController + '_)>,
+) -> Result<Tensor> {
+    cfg.validate(sched)?;
+    let dims = z_init.dims().to_vec();
+    if dims.first() != Some(&streams.len()) {
+        return Err(DiffusionError::Shape {
+            op: "sample: one noise stream per batch row".into(),
+            expected: format!("{} rows", streams.len()),
+            got: format!("{dims:?}"),
+        });
+    }
+    let row_shape = &dims[1..];
+    let dev = z_init.device().clone();
+    let mut z = z_init.clone();
+    for (k, &t) in cfg.timesteps.iter().enumerate() {
+        let t_next = cfg.timesteps.get(k + 1).copied().unwrap_or(0);
+        let r_total = cfg.evals_at(t);
+        let sigma = ddim_sigma(sched, t, t_next, cfg.eta);
+        let mut z_in = z.clone();
+        let mut z_out = z.clone();
+        for r in 1..=r_total {
+            let ctx = EvalCtx {
+                step: k,
+                t,
+                r,
+                r_total,
+            };
+            if let Some(c) = ctrl.as_deref_mut() {
+                c.begin_eval(ctx);
+            }
+            let eps = den.eps(&z_in, t, ctrl.as_deref_mut())?;
+            if let Some(c) = ctrl.as_deref_mut() {
+                c.end_eval();
+            }
+            let noise = if sigma > 0.0 {
+                Some(streams.draw(row_shape, &dev)?)
+            } else {
+                None
+            };
+            z_out = ddim_step(sched, &z_in, &eps, t, t_next, cfg.eta, noise.as_ref())?;
+            if r < r_total {
+                let xi = streams.draw(row_shape, &dev)?;
+                z_in = renoise(sched, &z_out, t_next, t, &xi)?;
+            }
+        }
+        if let Some(c) = ctrl.as_deref_mut() {
+            c.end_step(t);
+        }
+        z = z_out;
+    }
+    let s = z.sqr()?.sum_all()?.to_scalar::<f32>()?;
+    if !s.is_finite() {
+        return Err(DiffusionError::NonFinite {
+            what: "sampled batch".into(),
+        });
+    }
+    Ok(z)
+}
+
+#[cfg(test)]
+#[allow(clippy::float_cmp)] // bitwise comparisons of deterministic outputs and exact hand values
+mod tests {
+    use super::*;
+    use gdlab_core::Seed;
+
+    fn t1(v: &[f32]) -> Tensor {
+        Tensor::new(v, &Device::Cpu).unwrap()
+    }
+
+    #[test]
+    fn ddim_step_hand_computed() {
+        // A 3-step scaled-linear schedule 0.1 → 0.3: β = (0.1, ((√0.1+√0.3)/2)², 0.3)
+        // = (0.1, 0.186603, 0.3), so ᾱ = (0.9, 0.732057, 0.512440).
+        // Step t = 2 → 1 with z = 1, ε̂ = 0.5, η = 0.5, ξ = 2 (LDM p_sample_ddim):
+        //   x0 = (z − √(1−ᾱ2)·ε̂)/√ᾱ2,  σ = η·√((1−ᾱ1)/(1−ᾱ2))·√(1 − ᾱ2/ᾱ1)
+        //   z1 = √ᾱ1·x0 + √(1 − ᾱ1 − σ²)·ε̂ + σ·ξ
+        let sched = NoiseSchedule::scaled_linear(3, 0.1, 0.3).unwrap();
+        // scaled-linear with 3 points: √β linear in t; β_1 = ((√0.1+√0.3)/2)².
+        let b1 = ((0.1f64.sqrt() + 0.3f64.sqrt()) / 2.0).powi(2);
+        let (a1, a2) = (0.9 * (1.0 - b1), 0.9 * (1.0 - b1) * 0.7);
+        assert!((sched.alpha_bar(2) - a2).abs() < 1e-15);
+        let x0 = (1.0 - (1.0 - a2).sqrt() * 0.5) / a2.sqrt();
+        let sigma = 0.5 * ((1.0 - a1) / (1.0 - a2)).sqrt() * (1.0 - a2 / a1).sqrt();
+        let want = a1.sqrt() * x0 + (1.0 - a1 - sigma * sigma).sqrt() * 0.5 + sigma * 2.0;
+        let got = ddim_step(
+            &sched,
+            &t1(&[1.0]),
+            &t1(&[0.5]),
+            2,
+            1,
+            0.5,
+            Some(&t1(&[2.0])),
+        )
+        .unwrap()
+        .to_vec1::<f32>()
+        .unwrap()[0];
+        assert!((f64::from(got) - want).abs() < 1e-6, "{got} vs {want}");
+        assert!((a1 - 0.732_057).abs() < 1e-6 && (a2 - 0.512_440).abs() < 1e-6);
+        assert!((want - 1.422_059).abs() < 1e-6, "{want}");
+        // η = 0 is the deterministic DDIM: z1 = √ᾱ1·x0 + √(1−ᾱ1)·ε̂ (no noise needed).
+        let det = ddim_step(&sched, &t1(&[1.0]), &t1(&[0.5]), 2, 1, 0.0, None)
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap()[0];
+        let want0 = a1.sqrt() * x0 + (1.0 - a1).sqrt() * 0.5;
+        assert!((f64::from(det) - want0).abs() < 1e-6);
+        assert!(ddim_step(&sched, &t1(&[1.0]), &t1(&[0.5]), 1, 1, 0.0, None).is_err());
+    }
+
+    #[test]
+    fn ddim_with_exact_eps_recovers_x0_at_the_end() {
+        // If ε̂ is the true noise of z_t = √ᾱ x0 + √(1−ᾱ) ε, an η = 0 step to 0 gives
+        // √ᾱ_0 x0 + √(1−ᾱ_0) ε exactly (the DDIM marginal property).
+        let sched = NoiseSchedule::stable_diffusion();
+        let (x0, e) = (0.3f64, -1.2f64);
+        let t = 500;
+        let a = sched.alpha_bar(t);
+        let z = a.sqrt() * x0 + (1.0 - a).sqrt() * e;
+        let out = ddim_step(&sched, &t1(&[z as f32]), &t1(&[e as f32]), t, 0, 0.0, None)
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap()[0];
+        let a0 = sched.alpha_bar(0);
+        let want = a0.sqrt() * x0 + (1.0 - a0).sqrt() * e;
+        assert!((f64::from(out) - want).abs() < 1e-5);
+    }
+
+    #[test]
+    fn renoise_preserves_the_marginal_variance() {
+        // z ~ N(0, 1)-scaled data at t_from: var(√a z + √(1−a) ξ) = a·1 + 1 − a = 1 for
+        // unit-variance z; check the coefficients on a deterministic pair.
+        let sched = NoiseSchedule::stable_diffusion();
+        let a = sched.alpha_bar(900) / sched.alpha_bar(880);
+        let out = renoise(&sched, &t1(&[2.0]), 880, 900, &t1(&[-1.0]))
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap()[0];
+        assert!((f64::from(out) - (2.0 * a.sqrt() - (1.0 - a).sqrt())).abs() < 1e-6);
+        assert!(renoise(&sched, &t1(&[2.0]), 900, 880, &t1(&[-1.0])).is_err());
+    }
+
+    struct Linear;
+    impl Denoiser for Linear {
+        fn eps(
+            &self,
+            z: &Tensor,
+            _t: usize,
+            _c: Option<&mut (dyn AttentionController + '_)>,
+        ) -> Result<Tensor> {
+            Ok(z.affine(0.5, 0.0)?)
+        }
+    }
+
+    #[test]
+    fn sampler_is_deterministic_and_counts_evaluations() {
+        struct Count(Vec<EvalCtx>, Vec<usize>);
+        impl AttentionController for Count {
+            fn begin_eval(&mut self, c: EvalCtx) {
+                self.0.push(c);
+            }
+            fn end_step(&mut self, t: usize) {
+                self.1.push(t);
+            }
+        }
+        let sched = NoiseSchedule::stable_diffusion();
+        let ts = crate::schedule::hourglass(&crate::schedule::HOURGLASS_STAGES, 1000).unwrap();
+        let cfg = SamplerConfig {
+            timesteps: ts,
+            eta: 1.0,
+            resample_r: 5,
+            resample_min_t: 800,
+        };
+        assert_eq!(cfg.nfe(), 66);
+        let run = |ctrl: &mut Count| {
+            let mut s = NoiseStreams::new((0..3).map(|i| Seed(7).index(i).rng()).collect());
+            let z = s.draw(&[4], &Device::Cpu).unwrap();
+            sample(&Linear, &sched, &cfg, &z, &mut s, Some(ctrl))
+                .unwrap()
+                .to_vec2::<f32>()
+                .unwrap()
+        };
+        let mut c1 = Count(vec![], vec![]);
+        let a = run(&mut c1);
+        let b = run(&mut Count(vec![], vec![]));
+        assert_eq!(a, b);
+        assert_eq!(c1.0.len(), 66);
+        assert_eq!(c1.1.len(), 26);
+        assert_eq!(
+            c1.0[4],
+            EvalCtx {
+                step: 0,
+                t: 981,
+                r: 5,
+                r_total: 5
+            }
+        );
+        assert_eq!(
+            c1.0[50],
+            EvalCtx {
+                step: 10,
+                t: 701,
+                r: 1,
+                r_total: 1
+            }
+        );
+        // Rows use independent streams: row 0 alone gives the same numbers.
+        let mut s0 = NoiseStreams::new(vec![Seed(7).index(0).rng()]);
+        let z0 = s0.draw(&[4], &Device::Cpu).unwrap();
+        let solo = sample(&Linear, &sched, &cfg, &z0, &mut s0, None)
+            .unwrap()
+            .to_vec2::<f32>()
+            .unwrap();
+        assert_eq!(solo[0], a[0]);
+    }
+}

@@ -54,6 +54,7 @@ pub mod circuit;
 pub mod classical;
 pub mod error;
 pub mod expressivity;
+pub mod gnn;
 pub mod model;
 pub mod protocol;
 pub mod state;

@@ -13,6 +13,7 @@ mod cmd_dynamics;
 mod cmd_heavy_tailed;
 mod cmd_optim;
 mod cmd_privacy;
+mod cmd_quantum;
 mod cmd_sampling;
 mod cmd_study;
 mod input;
@@ -59,6 +60,9 @@ enum Command {
     /// High-dimensional SGD dynamics: teacher-mixture ODEs vs simulation, phase diagrams.
     #[command(subcommand)]
     Dynamics(cmd_dynamics::DynamicsCmd),
+    /// Quantum communication: protocol counts and a JSON-circuit state-vector simulator.
+    #[command(subcommand)]
+    Quantum(cmd_quantum::QuantumCmd),
 }
 
 /// How a command ended, mapped to the process exit code.
@@ -112,6 +116,7 @@ fn main() -> ExitCode {
         Some(Command::Privacy(c)) => cmd_privacy::dispatch(c),
         Some(Command::Decentral(c)) => cmd_decentral::dispatch(c),
         Some(Command::Dynamics(c)) => cmd_dynamics::dispatch(c),
+        Some(Command::Quantum(c)) => cmd_quantum::dispatch(c),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

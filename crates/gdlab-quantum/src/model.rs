@@ -486,6 +486,110 @@ impl Model {
     }
 }
 
+/// Largest register for [`dense_state`] (an `N × N` complex matrix per operation).
+pub const DENSE_MAX_QUBITS: usize = 8;
+
+/// The model's final state by explicit dense matrices: every operation is built as an
+/// `N × N` matrix (`H_N` from its entries `(−1)^{popcount(j∧k)}/√N`, diagonals, RY as
+/// `I ⊗ … ⊗ RY ⊗ … ⊗ I` by entries, the CZ ladder as a ±1 diagonal), multiplied into the
+/// total unitary `U` by plain matrix products, and `U` applied to `|ψ₀⟩`. Independent of
+/// the fast kernels: spec §3 check 1.
+///
+/// # Errors
+/// As [`Model::state`]; [`QuantumError::TooManyQubits`] beyond [`DENSE_MAX_QUBITS`].
+pub fn dense_state(model: &Model, theta: &[f64], x: &[f64]) -> Result<Vec<Complex64>> {
+    model.check_inputs(theta, x)?;
+    let n = model.cfg.n_qubits;
+    if n > DENSE_MAX_QUBITS {
+        return Err(QuantumError::TooManyQubits {
+            n_qubits: n,
+            needed_bytes: 16u128 << (2 * n),
+            budget_bytes: 16 << (2 * DENSE_MAX_QUBITS),
+            max_qubits: DENSE_MAX_QUBITS,
+            what: "dense cross-check matrices",
+        });
+    }
+    let dim = 1usize << n;
+    let zero = Complex64::new(0.0, 0.0);
+    let eye = |d: usize| {
+        let mut m = vec![zero; d * d];
+        for i in 0..d {
+            m[i * d + i] = Complex64::new(1.0, 0.0);
+        }
+        m
+    };
+    let matmul = |a: &[Complex64], b: &[Complex64]| {
+        let mut c = vec![zero; dim * dim];
+        for i in 0..dim {
+            for k in 0..dim {
+                let aik = a[i * dim + k];
+                for j in 0..dim {
+                    c[i * dim + j] += aik * b[k * dim + j];
+                }
+            }
+        }
+        c
+    };
+    let diag = |ph: &dyn Fn(usize) -> f64| {
+        let mut m = vec![zero; dim * dim];
+        for j in 0..dim {
+            let (s, co) = ph(j).sin_cos();
+            m[j * dim + j] = Complex64::new(co, s);
+        }
+        m
+    };
+    let s = 1.0 / (dim as f64).sqrt();
+    let mut hadamard = vec![zero; dim * dim];
+    for r in 0..dim {
+        for c in 0..dim {
+            let sign = if (r & c).count_ones() % 2 == 0 { s } else { -s };
+            hadamard[r * dim + c] = Complex64::new(sign, 0.0);
+        }
+    }
+    let mut u = eye(dim);
+    for op in model.ops() {
+        let m = match op {
+            Op::Hadamard => hadamard.clone(),
+            Op::DataPhase => diag(&|j| model.cfg.data_scale * x[j]),
+            Op::ParamPhase { offset } => diag(&|j| theta[offset + j]),
+            Op::Ry { qubit, param } => {
+                let g = gates::ry(theta[param]);
+                let bit = 1usize << qubit;
+                let mut m = vec![zero; dim * dim];
+                for r in 0..dim {
+                    for c in 0..dim {
+                        if r & !bit == c & !bit {
+                            m[r * dim + c] =
+                                g[usize::from(r & bit != 0)][usize::from(c & bit != 0)];
+                        }
+                    }
+                }
+                m
+            }
+            Op::CzLadder => diag(&|j| {
+                let flips = (0..n.saturating_sub(1))
+                    .filter(|&q| (j >> q) & 3 == 3)
+                    .count();
+                if flips % 2 == 1 {
+                    std::f64::consts::PI
+                } else {
+                    0.0
+                }
+            }),
+        };
+        u = matmul(&m, &u);
+    }
+    let psi0: Vec<Complex64> = match model.cfg.encoding {
+        DataEncoding::Phase => (0..dim)
+            .map(|j| Complex64::new(if j == 0 { 1.0 } else { 0.0 }, 0.0))
+            .collect(),
+        DataEncoding::Amplitude => StateVector::amplitude_encoded(x)?.amplitudes().to_vec(),
+    };
+    Ok((0..dim)
+        .map(|r| (0..dim).fold(zero, |acc, c| acc + u[r * dim + c] * psi0[c]))
+        .collect())
+}
+
 /// `⟨λ|Y_q|ψ⟩` (ordered sum over index).
 fn y_overlap(lam: &StateVector, psi: &StateVector, q: usize) -> Complex64 {
     let bit = 1usize << q;
@@ -555,6 +659,23 @@ mod tests {
             let mut fd = vec![0.0; m.n_params()];
             m.finite_difference_grad(&theta, &x, 1e-5, &mut fd).unwrap();
             assert_close!(g, fd, abs = 1e-8);
+        }
+    }
+
+    #[test]
+    fn fast_kernels_match_dense_matrices() {
+        for (i, cfg) in configs().into_iter().enumerate() {
+            let m = cfg.build(&budget()).unwrap();
+            let (theta, x) = random_inputs(&m, 300 + i as u64);
+            let fast = m.state(&theta, &x).unwrap();
+            let dense = dense_state(&m, &theta, &x).unwrap();
+            let err = fast
+                .amplitudes()
+                .iter()
+                .zip(&dense)
+                .map(|(a, b)| (a - b).norm())
+                .fold(0.0, f64::max);
+            assert!(err < 1e-12, "{cfg:?}: {err}");
         }
     }
 

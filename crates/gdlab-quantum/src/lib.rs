@@ -60,4 +60,5 @@ pub mod protocol;
 pub mod state;
 
 pub use error::{QuantumError, Result};
+pub use num_complex::Complex64;
 pub use protocol::CommunicationReport;

@@ -5,7 +5,10 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::{Subcommand, ValueEnum};
+use gdlab_core::Seed;
 use gdlab_quantum::circuit::Circuit;
+use gdlab_quantum::gnn::data::{read_cora, read_ogb_raw, SplitRule};
+use gdlab_quantum::gnn::qmodel::{train_node_classifier, Activation, QModelConfig, TrainConfig};
 use gdlab_quantum::model::{DataEncoding, Observable};
 use gdlab_quantum::protocol::{
     classical_gradient_trivial, classical_inference_trivial, gradient_parameter_shift,
@@ -27,6 +30,13 @@ pub(crate) enum EncodingArg {
 pub(crate) enum ObservableArg {
     Z0,
     P0,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum ActArg {
+    Prelu,
+    Poly,
+    Identity,
 }
 
 #[derive(Debug, Subcommand)]
@@ -62,6 +72,56 @@ pub(crate) enum QuantumCmd {
         /// Training steps T for the amortised totals (spec §7 pitfall 2).
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
         steps: u64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Train the shallow SIGN QModel (spec §2.5) on a Cora-style folder or an OGB raw-layout
+    /// folder and print node and decision accuracy (test at the best validation).
+    Gnn {
+        /// Folder with `<name>.content` and `<name>.cites` (Cora style).
+        #[arg(long, conflicts_with = "ogb")]
+        cora: Option<PathBuf>,
+        /// File stem of the Cora-style files.
+        #[arg(long, default_value = "cora")]
+        name: String,
+        /// Folder in the OGB raw layout (edges.csv, features.npy|csv, labels.csv, split/).
+        #[arg(long)]
+        ogb: Option<PathBuf>,
+        /// Activation.
+        #[arg(long, value_enum, default_value = "poly")]
+        act: ActArg,
+        /// Polynomial degree (poly only).
+        #[arg(long, default_value_t = 2)]
+        poly_deg: usize,
+        /// Hops R.
+        #[arg(long, default_value_t = 5)]
+        hops: usize,
+        /// Hidden units per block.
+        #[arg(long, default_value_t = 512)]
+        hidden: usize,
+        /// Epochs.
+        #[arg(long, default_value_t = 1000)]
+        epochs: usize,
+        /// Adam learning rate.
+        #[arg(long, default_value_t = 1e-3)]
+        lr: f64,
+        /// Input dropout.
+        #[arg(long, default_value_t = 0.3)]
+        input_dropout: f64,
+        /// Dropout on the concatenation.
+        #[arg(long, default_value_t = 0.4)]
+        dropout: f64,
+        /// Add self-loops (Cora and ogbn-products: off in the authors' code).
+        #[arg(long)]
+        self_loops: bool,
+        /// Split: `per-class` (20 per class / 500 / 1000), `random:A,B,C` fractions, or
+        /// `files:DIR` (train.csv, valid.csv, test.csv). OGB folders with split/ use it.
+        #[arg(long, default_value = "per-class")]
+        split: String,
+        /// Seed.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -165,6 +225,80 @@ pub(crate) fn dispatch(cmd: QuantumCmd) -> Result<Outcome> {
             }
             Ok(Outcome::Ok)
         }
+        QuantumCmd::Gnn {
+            cora,
+            name,
+            ogb,
+            act,
+            poly_deg,
+            hops,
+            hidden,
+            epochs,
+            lr,
+            input_dropout,
+            dropout,
+            self_loops,
+            split,
+            seed,
+            json,
+        } => {
+            let rule = parse_split(&split)?;
+            let seed = Seed(seed);
+            let ds = match (&cora, &ogb) {
+                (Some(dir), None) => read_cora(dir, &name, self_loops, &rule, seed)
+                    .with_context(|| format!("reading the Cora-style dataset in {}", dir.display()))?,
+                (None, Some(dir)) => read_ogb_raw(dir, self_loops, &rule, seed)
+                    .with_context(|| format!("reading the OGB raw layout in {}", dir.display()))?,
+                _ => anyhow::bail!("give exactly one of `--cora DIR` or `--ogb DIR`"),
+            };
+            let activation = match act {
+                ActArg::Prelu => Activation::Prelu,
+                ActArg::Poly => Activation::Poly { degree: poly_deg },
+                ActArg::Identity => Activation::Identity,
+            };
+            let mc = QModelConfig {
+                hops,
+                hidden,
+                input_dropout,
+                dropout,
+                activation,
+            };
+            let tc = TrainConfig {
+                learning_rate: lr,
+                epochs,
+                ..TrainConfig::default()
+            };
+            let r = train_node_classifier(&ds, &mc, &tc, seed)?;
+            if json {
+                let j = json!({
+                    "n_nodes": ds.n_nodes(),
+                    "n_features": ds.n_features,
+                    "n_classes": ds.n_classes,
+                    "model": mc,
+                    "train": tc,
+                    "outcome": r,
+                });
+                out(&(serde_json::to_string_pretty(&j)? + "\n"))?;
+            } else {
+                out(&format!(
+                    "{} nodes, {} features, {} classes; split {}/{}/{}\nQModel: R = {hops}, hidden {hidden}, act {}, input dropout {input_dropout}, dropout {dropout}; Adam lr {lr}, {epochs} epochs\ntest node accuracy {:.4} (best val {:.4}); test decision accuracy {:.4} (best val {:.4}){}\n",
+                    ds.n_nodes(),
+                    ds.n_features,
+                    ds.n_classes,
+                    ds.split.train.len(),
+                    ds.split.val.len(),
+                    ds.split.test.len(),
+                    activation.name(),
+                    r.test_node_acc,
+                    r.best_val_node_acc,
+                    r.test_decision_acc,
+                    r.best_val_decision_acc,
+                    r.diverged_at
+                        .map_or(String::new(), |e| format!("; diverged at epoch {e}"))
+                ))?;
+            }
+            Ok(Outcome::Ok)
+        }
         QuantumCmd::Simulate { circuit, json } => {
             let path = circuit.display().to_string();
             let text = std::fs::read_to_string(&circuit)
@@ -217,6 +351,29 @@ pub(crate) fn dispatch(cmd: QuantumCmd) -> Result<Outcome> {
             Ok(Outcome::Ok)
         }
     }
+}
+
+fn parse_split(s: &str) -> Result<SplitRule> {
+    if s == "per-class" {
+        return Ok(SplitRule::PerClass {
+            per_class: 20,
+            n_val: 500,
+            n_test: 1000,
+        });
+    }
+    if let Some(rest) = s.strip_prefix("random:") {
+        let f: Vec<f64> = rest
+            .split(',')
+            .map(|x| x.trim().parse::<f64>())
+            .collect::<std::result::Result<_, _>>()
+            .with_context(|| format!("`--split {s}`: expected random:A,B,C with numbers"))?;
+        anyhow::ensure!(f.len() == 3, "`--split {s}`: expected three fractions");
+        return Ok(SplitRule::Random(f[0], f[1], f[2]));
+    }
+    if let Some(dir) = s.strip_prefix("files:") {
+        return Ok(SplitRule::Files(PathBuf::from(dir)));
+    }
+    anyhow::bail!("`--split {s}`: expected per-class, random:A,B,C or files:DIR")
 }
 
 /// The first n (N = 2^n) at which quantum inference sends fewer qubits than the trivial

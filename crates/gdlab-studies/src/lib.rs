@@ -16,6 +16,7 @@
 //! | [`ssvr`] | Jiang, Yang, Yang & Zhang (NeurIPS 2024): sign-based optimization with variance reduction |
 //! | [`bsr`] | Kalinin & Lampert (NeurIPS 2024): banded square root factorization for DP training |
 //! | [`decentralized_sparse`] | Wu & Sun (NeurIPS 2024): implicit regularization of decentralized GD for sparse regression |
+//! | [`quantum_comm`] | Gilboa, Michaeli, Soudry & McClean (NeurIPS 2024): quantum communication advantage in distributed inference and learning |
 //! | [`bias_in_motion`] | Jain, Nobahari, Baratin & Sarao Mannelli (NeurIPS 2024): bias dynamics of SGD on the teacher-mixture model |
 //!
 //! ## Example
@@ -36,6 +37,7 @@ pub mod decentralized_sparse;
 pub mod error;
 pub mod heavy_tailed;
 pub mod problems;
+pub mod quantum_comm;
 pub mod random_reshuffling;
 pub mod registry;
 pub mod report;

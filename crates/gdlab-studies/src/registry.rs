@@ -12,6 +12,7 @@ pub fn all() -> Vec<Box<dyn Study>> {
         Box::new(crate::bsr::Bsr),
         Box::new(crate::decentralized_sparse::DecentralizedSparse),
         Box::new(crate::bias_in_motion::BiasInMotion),
+        Box::new(crate::quantum_comm::QuantumComm),
     ]
 }
 

@@ -245,8 +245,11 @@ pub(crate) fn dispatch(cmd: QuantumCmd) -> Result<Outcome> {
             let rule = parse_split(&split)?;
             let seed = Seed(seed);
             let ds = match (&cora, &ogb) {
-                (Some(dir), None) => read_cora(dir, &name, self_loops, &rule, seed)
-                    .with_context(|| format!("reading the Cora-style dataset in {}", dir.display()))?,
+                (Some(dir), None) => {
+                    read_cora(dir, &name, self_loops, &rule, seed).with_context(|| {
+                        format!("reading the Cora-style dataset in {}", dir.display())
+                    })?
+                }
                 (None, Some(dir)) => read_ogb_raw(dir, self_loops, &rule, seed)
                     .with_context(|| format!("reading the OGB raw layout in {}", dir.display()))?,
                 _ => anyhow::bail!("give exactly one of `--cora DIR` or `--ogb DIR`"),

@@ -152,7 +152,12 @@ fn gnn_reads_cora_and_rejects_malformed_files() {
     let mut cites = String::new();
     for i in 0..60 {
         let c = i % 2;
-        content.push_str(&format!("p{i}\t{}\t{}\t{}\tlabel_{c}\n", c, 1 - c, (i / 3) % 2));
+        content.push_str(&format!(
+            "p{i}\t{}\t{}\t{}\tlabel_{c}\n",
+            c,
+            1 - c,
+            (i / 3) % 2
+        ));
         cites.push_str(&format!("p{i}\tp{}\n", (i + 2) % 60));
     }
     std::fs::write(d.join("cora.content"), &content).unwrap();
@@ -160,8 +165,21 @@ fn gnn_reads_cora_and_rejects_malformed_files() {
     let dir = d.to_string_lossy().into_owned();
     let o = gdlab(
         &[
-            "quantum", "gnn", "--cora", &dir, "--hops", "1", "--hidden", "4", "--epochs", "20",
-            "--lr", "0.05", "--split", "random:0.5,0.25,0.25", "--json",
+            "quantum",
+            "gnn",
+            "--cora",
+            &dir,
+            "--hops",
+            "1",
+            "--hidden",
+            "4",
+            "--epochs",
+            "20",
+            "--lr",
+            "0.05",
+            "--split",
+            "random:0.5,0.25,0.25",
+            "--json",
         ],
         &d,
     );
@@ -170,9 +188,16 @@ fn gnn_reads_cora_and_rejects_malformed_files() {
     assert_eq!(j["n_nodes"], 60);
     assert_eq!(j["n_classes"], 2);
     // features reveal the class exactly: the model separates it
-    assert!(j["outcome"]["test_node_acc"].as_f64().unwrap() >= 0.9, "{j}");
+    assert!(
+        j["outcome"]["test_node_acc"].as_f64().unwrap() >= 0.9,
+        "{j}"
+    );
     // malformed: a line with a missing feature
-    std::fs::write(d.join("cora.content"), "p0\t1\t0\t1\tlabel_0\np1\t1\tlabel_1\n").unwrap();
+    std::fs::write(
+        d.join("cora.content"),
+        "p0\t1\t0\t1\tlabel_0\np1\t1\tlabel_1\n",
+    )
+    .unwrap();
     assert_clean_error_all(
         &gdlab(&["quantum", "gnn", "--cora", &dir, "--epochs", "1"], &d),
         &["cora.content:2", "features"],

@@ -710,7 +710,7 @@ mod tests {
             m1.loss(t1, &x3).unwrap(),
             abs = 1e-14
         );
-        assert!(m1.loss(t1, &vec![0.0; 16]).is_err());
+        assert!(m1.loss(t1, &[0.0; 16]).is_err());
         let _ = m;
     }
 

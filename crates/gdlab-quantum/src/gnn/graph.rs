@@ -208,6 +208,7 @@ mod tests {
         let g = Graph::from_directed(4, vec![(0, 1), (1, 0), (2, 1), (3, 2), (0, 2)]).unwrap();
         let t = propagation_operator(&g);
         let (d_out, d_in) = ([2.0f64, 1.0, 1.0, 1.0], [1.0f64, 2.0, 2.0, 0.0]);
+        #[allow(clippy::needless_range_loop)]
         for v in 0..4 {
             let row: Vec<(usize, f64)> = t.row(v).collect();
             let s: f64 = row.iter().map(|r| r.1).sum();

@@ -283,7 +283,9 @@ impl QModel {
                 Some(r) => dropout(f, self.cfg.input_dropout, r)?,
                 None => f.clone(),
             };
-            let z = x.matmul(&b.weight.as_tensor().t()?)?.broadcast_add(b.bias.as_tensor())?;
+            let z = x
+                .matmul(&b.weight.as_tensor().t()?)?
+                .broadcast_add(b.bias.as_tensor())?;
             hs.push(self.activate(b, &z)?);
         }
         let h = Tensor::cat(&hs, 1)?;
@@ -291,8 +293,7 @@ impl QModel {
             Some(r) => dropout(&h, self.cfg.dropout, r)?,
             None => h,
         };
-        Ok(h
-            .matmul(&self.out_weight.as_tensor().t()?)?
+        Ok(h.matmul(&self.out_weight.as_tensor().t()?)?
             .broadcast_add(self.out_bias.as_tensor())?)
     }
 }
@@ -404,13 +405,19 @@ pub fn train_node_classifier(
         .train
         .chunks(train_cfg.chunk_size)
         .map(|idx| {
-            let ids = Tensor::from_vec(idx.iter().map(|&i| i as u32).collect::<Vec<u32>>(), idx.len(), &Device::Cpu)?;
+            let ids = Tensor::from_vec(
+                idx.iter().map(|&i| i as u32).collect::<Vec<u32>>(),
+                idx.len(),
+                &Device::Cpu,
+            )?;
             let feats = all
                 .iter()
                 .map(|f| f.index_select(&ids, 0))
                 .collect::<std::result::Result<Vec<_>, _>>()?;
             let y = Tensor::from_vec(
-                idx.iter().map(|&i| ds.labels[i] as u32).collect::<Vec<u32>>(),
+                idx.iter()
+                    .map(|&i| ds.labels[i] as u32)
+                    .collect::<Vec<u32>>(),
                 idx.len(),
                 &Device::Cpu,
             )?;
@@ -506,7 +513,11 @@ mod tests {
         let ds = small();
         let t = propagation_operator(&ds.graph);
         let n = ds.n_nodes();
-        for act in [Activation::Prelu, Activation::Poly { degree: 2 }, Activation::Identity] {
+        for act in [
+            Activation::Prelu,
+            Activation::Poly { degree: 2 },
+            Activation::Identity,
+        ] {
             let cfg = QModelConfig {
                 hops: 2,
                 hidden: 5,
@@ -558,7 +569,13 @@ mod tests {
     #[test]
     fn poly_starts_at_the_code_coefficients_and_training_learns() {
         let m = QModel::new(&QModelConfig::default(), 4, 3, Seed(0)).unwrap();
-        let c: Vec<f64> = m.params().get("block0.poly").unwrap().as_tensor().to_vec1().unwrap();
+        let c: Vec<f64> = m
+            .params()
+            .get("block0.poly")
+            .unwrap()
+            .as_tensor()
+            .to_vec1()
+            .unwrap();
         assert_eq!(c, POLY_INIT.to_vec());
         // low-noise version of the small SBM (σ = 0.2 around unit class means)
         let ds = sbm(

@@ -123,7 +123,11 @@ fn model_variants(n_qubits: usize, n_layers: usize) -> Vec<(&'static str, ModelC
     ]
 }
 
-pub(super) fn run(cfg: &Config, opts: &RunOpts, report: &mut Report) -> Result<Verdict, StudyError> {
+pub(super) fn run(
+    cfg: &Config,
+    opts: &RunOpts,
+    report: &mut Report,
+) -> Result<Verdict, StudyError> {
     let start = std::time::Instant::now();
     report.intro(
         "Two parties on a quantum network: Alice holds the parameters θ, Bob the data x ∈ R^N, \
@@ -159,7 +163,12 @@ pub(super) fn run(cfg: &Config, opts: &RunOpts, report: &mut Report) -> Result<V
     Ok(v)
 }
 
-fn part_a_simulator(cfg: &Config, opts: &RunOpts, report: &mut Report, v: &mut Verdict) -> Result<(), StudyError> {
+fn part_a_simulator(
+    cfg: &Config,
+    opts: &RunOpts,
+    report: &mut Report,
+    v: &mut Verdict,
+) -> Result<(), StudyError> {
     report.heading("Part A.1: simulator against dense matrices (spec §3 check 1)");
     let mut rows = Vec::new();
     let (mut worst_dense, mut worst_norm) = (0.0f64, 0.0f64);
@@ -256,14 +265,23 @@ fn num_complex_c(re: f64, im: f64) -> gdlab_quantum::Complex64 {
     gdlab_quantum::Complex64::new(re, im)
 }
 
-fn part_a_gradients(cfg: &Config, opts: &RunOpts, report: &mut Report, v: &mut Verdict) -> Result<(), StudyError> {
+fn part_a_gradients(
+    cfg: &Config,
+    opts: &RunOpts,
+    report: &mut Report,
+    v: &mut Verdict,
+) -> Result<(), StudyError> {
     report.heading("Part A.2: adjoint gradient (spec §2.2, §3 check 2)");
     let n = cfg.grad_qubits;
     let mut rows = Vec::new();
     let (mut worst_fd, mut worst_ps) = (0.0f64, 0.0f64);
     for (i, (name, mc)) in model_variants(n, cfg.n_layers).into_iter().enumerate() {
         let m = mc.build(&budget())?;
-        let (theta, x) = random_inputs(m.n_params(), m.dim(), opts.seed.derive("grad").index(i as u64));
+        let (theta, x) = random_inputs(
+            m.n_params(),
+            m.dim(),
+            opts.seed.derive("grad").index(i as u64),
+        );
         let mut g = vec![0.0; m.n_params()];
         m.loss_grad(&theta, &x, &mut g)?;
         let mut fd = vec![0.0; m.n_params()];
@@ -271,8 +289,17 @@ fn part_a_gradients(cfg: &Config, opts: &RunOpts, report: &mut Report, v: &mut V
         let mut ps = vec![0.0; m.n_params()];
         m.parameter_shift_grad(&theta, &x, &mut ps)?;
         let scale = g.iter().fold(0.0f64, |a, b| a.max(b.abs()));
-        let rel_fd = g.iter().zip(&fd).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max) / scale;
-        let abs_ps = g.iter().zip(&ps).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        let rel_fd = g
+            .iter()
+            .zip(&fd)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max)
+            / scale;
+        let abs_ps = g
+            .iter()
+            .zip(&ps)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
         worst_fd = worst_fd.max(rel_fd);
         worst_ps = worst_ps.max(abs_ps);
         rows.push(vec![
@@ -285,8 +312,18 @@ fn part_a_gradients(cfg: &Config, opts: &RunOpts, report: &mut Report, v: &mut V
         ]);
     }
     report.table(
-        &format!("n = {n}, L = {}: adjoint vs central differences (h = 1e-5) and the exact shift rule", cfg.n_layers),
-        &["model", "P", "L·P", "max |∂ℒ|", "max |adj − FD| / max |∂ℒ|", "max |adj − shift|"],
+        &format!(
+            "n = {n}, L = {}: adjoint vs central differences (h = 1e-5) and the exact shift rule",
+            cfg.n_layers
+        ),
+        &[
+            "model",
+            "P",
+            "L·P",
+            "max |∂ℒ|",
+            "max |adj − FD| / max |∂ℒ|",
+            "max |adj − shift|",
+        ],
         rows,
     )?;
     report.number("grad_fd_rel_err", worst_fd)?;
@@ -306,7 +343,12 @@ fn part_a_gradients(cfg: &Config, opts: &RunOpts, report: &mut Report, v: &mut V
     Ok(())
 }
 
-fn part_a_shots(cfg: &Config, opts: &RunOpts, report: &mut Report, v: &mut Verdict) -> Result<(), StudyError> {
+fn part_a_shots(
+    cfg: &Config,
+    opts: &RunOpts,
+    report: &mut Report,
+    v: &mut Verdict,
+) -> Result<(), StudyError> {
     report.heading("Part A.3: shot noise of the sampled estimator (spec §2.1(b), §3 check 3)");
     let m = ModelConfig {
         n_qubits: cfg.shot_qubits,
@@ -324,7 +366,11 @@ fn part_a_shots(cfg: &Config, opts: &RunOpts, report: &mut Report, v: &mut Verdi
     for (si, &s) in cfg.shots.iter().enumerate() {
         let mut sq = 0.0;
         for r in 0..cfg.shot_reps {
-            let mut rng = opts.seed.derive("shots").index((si * 1_000_000 + r) as u64).rng();
+            let mut rng = opts
+                .seed
+                .derive("shots")
+                .index((si * 1_000_000 + r) as u64)
+                .rng();
             let e = sample_z0_from_basis(&sampler, s, &mut rng) - l;
             sq += e * e;
         }
@@ -337,7 +383,12 @@ fn part_a_shots(cfg: &Config, opts: &RunOpts, report: &mut Report, v: &mut Verdi
         xs.push(s as f64);
         rmse.push(obs);
         theory.push(th);
-        rows.push(vec![s.to_string(), fmt_num(obs), fmt_num(th), fmt_num(obs / th)]);
+        rows.push(vec![
+            s.to_string(),
+            fmt_num(obs),
+            fmt_num(th),
+            fmt_num(obs / th),
+        ]);
     }
     report.paragraph(&format!(
         "n = {}, L = {}, exact ℒ = {}; each shot draws a basis state from |ψ_j|² and records \
@@ -425,7 +476,15 @@ fn part_a_table(cfg: &Config, report: &mut Report, v: &mut Verdict) -> Result<()
     ));
     report.table(
         "Communication per inference / gradient step (qubits for quantum, bits for classical)",
-        &["N", "n", "Q_infer", "Q_G1", "Q_G2 (theoretical)", "C_triv", "C_grad"],
+        &[
+            "N",
+            "n",
+            "Q_infer",
+            "Q_G1",
+            "Q_G2 (theoretical)",
+            "C_triv",
+            "C_grad",
+        ],
         rows,
     )?;
     report.csv(
@@ -435,7 +494,9 @@ fn part_a_table(cfg: &Config, report: &mut Report, v: &mut Verdict) -> Result<()
     )?;
     let ratio_spread = |num: &[f64], den: &[f64]| {
         let r: Vec<f64> = num.iter().zip(den).map(|(a, b)| a / b).collect();
-        let (lo, hi) = r.iter().fold((f64::MAX, f64::MIN), |(l, h), x| (l.min(*x), h.max(*x)));
+        let (lo, hi) = r
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(l, h), x| (l.min(*x), h.max(*x)));
         hi / lo - 1.0
     };
     let q_over_n = ratio_spread(&cols[2], &cols[1]);
@@ -443,9 +504,19 @@ fn part_a_table(cfg: &Config, report: &mut Report, v: &mut Verdict) -> Result<()
     let p_n: Vec<f64> = cols[0].iter().zip(&cols[1]).map(|(a, b)| a * b).collect();
     let g1_over_pn = ratio_spread(&cols[3], &p_n);
     let k = cols[0].len();
-    let g2_slope = slope(cols[0][k - 2], cols[4][k - 2], cols[0][k - 1], cols[4][k - 1]);
+    let g2_slope = slope(
+        cols[0][k - 2],
+        cols[4][k - 2],
+        cols[0][k - 1],
+        cols[4][k - 1],
+    );
     let g2_first_slope = slope(cols[0][0], cols[4][0], cols[0][1], cols[4][1]);
-    let cg_slope = slope(cols[0][k - 2], cols[6][k - 2], cols[0][k - 1], cols[6][k - 1]);
+    let cg_slope = slope(
+        cols[0][k - 2],
+        cols[6][k - 2],
+        cols[0][k - 1],
+        cols[6][k - 1],
+    );
     let slopes: Vec<f64> = (1..k)
         .map(|i| slope(cols[0][i - 1], cols[4][i - 1], cols[0][i], cols[4][i]))
         .collect();
@@ -463,7 +534,8 @@ fn part_a_table(cfg: &Config, report: &mut Report, v: &mut Verdict) -> Result<()
         fmt_num(cg_slope),
         cfg.eps
     ));
-    let mk = |label: &str, i: usize| Series::new(label, cols[0].clone(), cols[i].clone()).line_markers();
+    let mk =
+        |label: &str, i: usize| Series::new(label, cols[0].clone(), cols[i].clone()).line_markers();
     report.line_plot(
         LinePlot::new("communication", "Communication per step vs N", "N", "qubits / bits")
             .log_x()
@@ -552,7 +624,12 @@ fn unit_pair(n: usize, seed: Seed) -> (Vec<f64>, Vec<f64>, f64) {
     }
 }
 
-fn part_a_sketch(cfg: &Config, opts: &RunOpts, report: &mut Report, v: &mut Verdict) -> Result<(), StudyError> {
+fn part_a_sketch(
+    cfg: &Config,
+    opts: &RunOpts,
+    report: &mut Report,
+    v: &mut Verdict,
+) -> Result<(), StudyError> {
     report.heading("Part A.5: the linear case, SimHash sketch (spec §2.3, §3 check 5)");
     let mut rows = Vec::new();
     let mut worst = f64::MAX;
@@ -561,13 +638,20 @@ fn part_a_sketch(cfg: &Config, opts: &RunOpts, report: &mut Report, v: &mut Verd
         let mut ok = 0usize;
         let mut max_err = 0.0f64;
         for t in 0..cfg.sketch_trials {
-            let (w, x, c) = unit_pair(n, opts.seed.derive("sketch-data").index((u64::from(nq) << 32) + t as u64));
+            let (w, x, c) = unit_pair(
+                n,
+                opts.seed
+                    .derive("sketch-data")
+                    .index((u64::from(nq) << 32) + t as u64),
+            );
             let e = simhash_inner_product(
                 &w,
                 &x,
                 cfg.sketch_bits,
                 Sketch::Structured,
-                opts.seed.derive("sketch-coins").index((u64::from(nq) << 32) + t as u64),
+                opts.seed
+                    .derive("sketch-coins")
+                    .index((u64::from(nq) << 32) + t as u64),
             )?;
             let err = (e.estimate - c).abs();
             max_err = max_err.max(err);
@@ -591,7 +675,10 @@ fn part_a_sketch(cfg: &Config, opts: &RunOpts, report: &mut Report, v: &mut Verd
         cfg.sketch_bits
     ));
     report.table(
-        &format!("{} trials per N, random unit pairs with |⟨w, x⟩| ≤ 0.9", cfg.sketch_trials),
+        &format!(
+            "{} trials per N, random unit pairs with |⟨w, x⟩| ≤ 0.9",
+            cfg.sketch_trials
+        ),
         &["N", "k bits", "fraction |error| ≤ 0.1", "max |error|"],
         rows,
     )?;
@@ -605,7 +692,12 @@ fn part_a_sketch(cfg: &Config, opts: &RunOpts, report: &mut Report, v: &mut Verd
     Ok(())
 }
 
-fn expressivity(cfg: &Config, opts: &RunOpts, report: &mut Report, v: &mut Verdict) -> Result<(), StudyError> {
+fn expressivity(
+    cfg: &Config,
+    opts: &RunOpts,
+    report: &mut Report,
+    v: &mut Verdict,
+) -> Result<(), StudyError> {
     report.heading("Expressivity: Fourier frequencies vs depth (spec §2.4, [design])");
     let mut rows = Vec::new();
     let mut min_inc = f64::MAX;
@@ -613,7 +705,11 @@ fn expressivity(cfg: &Config, opts: &RunOpts, report: &mut Report, v: &mut Verdi
     let mut series = Vec::new();
     for &n in &cfg.expressivity_qubits {
         let dim = 1usize << n;
-        let (theta, x) = random_inputs(lmax * dim, dim, opts.seed.derive("expressivity").index(n as u64));
+        let (theta, x) = random_inputs(
+            lmax * dim,
+            dim,
+            opts.seed.derive("expressivity").index(n as u64),
+        );
         let counts: Vec<usize> = cfg
             .expressivity_layers
             .iter()
@@ -645,12 +741,19 @@ fn expressivity(cfg: &Config, opts: &RunOpts, report: &mut Report, v: &mut Verdi
     headers.extend(cfg.expressivity_layers.iter().map(|l| format!("L = {l}")));
     let hdr: Vec<&str> = headers.iter().map(String::as_str).collect();
     report.table("Distinct non-negative frequencies of ℒ(t)", &hdr, rows)?;
-    let mut plot = LinePlot::new("expressivity", "Distinct Fourier frequencies vs depth", "layers L", "frequencies")
-        .integer_x();
+    let mut plot = LinePlot::new(
+        "expressivity",
+        "Distinct Fourier frequencies vs depth",
+        "layers L",
+        "frequencies",
+    )
+    .integer_x();
     for s in series {
         plot = plot.with_series(s);
     }
-    report.line_plot(plot.with_caption("More layers, more frequencies (the paper: expressivity grows with depth)."))?;
+    report.line_plot(plot.with_caption(
+        "More layers, more frequencies (the paper: expressivity grows with depth).",
+    ))?;
     report.number("expressivity_min_increment", min_inc)?;
     v.push(Check::claim(
         "expressivity: min over n of the frequencies added by each extra layer (L ≥ 2)",
@@ -666,7 +769,10 @@ fn mean(xs: &[f64]) -> f64 {
 }
 
 fn per_seed(xs: &[f64]) -> String {
-    xs.iter().map(|x| fmt_num(*x)).collect::<Vec<_>>().join(" / ")
+    xs.iter()
+        .map(|x| fmt_num(*x))
+        .collect::<Vec<_>>()
+        .join(" / ")
 }
 
 fn train_pair(
@@ -696,7 +802,12 @@ fn train_pair(
     Ok((prelu, poly))
 }
 
-fn part_b(cfg: &Config, opts: &RunOpts, report: &mut Report, v: &mut Verdict) -> Result<(), StudyError> {
+fn part_b(
+    cfg: &Config,
+    opts: &RunOpts,
+    report: &mut Report,
+    v: &mut Verdict,
+) -> Result<(), StudyError> {
     report.heading("Part B: SIGN QModel, PReLU vs trainable degree-2 polynomial (spec §5.1)");
     let tc = TrainConfig {
         learning_rate: cfg.gnn_learning_rate,
@@ -732,10 +843,28 @@ fn part_b(cfg: &Config, opts: &RunOpts, report: &mut Report, v: &mut Verdict) ->
     ));
     report.table(
         "Test accuracy (per seed and mean)",
-        &["activation", "node accuracy (per seed)", "mean", "decision accuracy (per seed)", "mean"],
+        &[
+            "activation",
+            "node accuracy (per seed)",
+            "mean",
+            "decision accuracy (per seed)",
+            "mean",
+        ],
         vec![
-            vec!["PReLU".into(), per_seed(&node_p), fmt_num(mean(&node_p)), per_seed(&dec_p), fmt_num(mean(&dec_p))],
-            vec!["poly (deg 2)".into(), per_seed(&node_q), fmt_num(mean(&node_q)), per_seed(&dec_q), fmt_num(mean(&dec_q))],
+            vec![
+                "PReLU".into(),
+                per_seed(&node_p),
+                fmt_num(mean(&node_p)),
+                per_seed(&dec_p),
+                fmt_num(mean(&dec_p)),
+            ],
+            vec![
+                "poly (deg 2)".into(),
+                per_seed(&node_q),
+                fmt_num(mean(&node_q)),
+                per_seed(&dec_q),
+                fmt_num(mean(&dec_q)),
+            ],
         ],
     )?;
     let xs: Vec<f64> = (0..cfg.gnn_seeds).map(|s| s as f64).collect();
@@ -753,8 +882,20 @@ fn part_b(cfg: &Config, opts: &RunOpts, report: &mut Report, v: &mut Verdict) ->
     )?;
     report.csv(
         "gnn_per_seed",
-        &["seed", "node_prelu", "node_poly", "decision_prelu", "decision_poly"],
-        &[xs, node_p.clone(), node_q.clone(), dec_p.clone(), dec_q.clone()],
+        &[
+            "seed",
+            "node_prelu",
+            "node_poly",
+            "decision_prelu",
+            "decision_poly",
+        ],
+        &[
+            xs,
+            node_p.clone(),
+            node_q.clone(),
+            dec_p.clone(),
+            dec_q.clone(),
+        ],
     )?;
     report.metric(
         "gnn",
@@ -764,15 +905,30 @@ fn part_b(cfg: &Config, opts: &RunOpts, report: &mut Report, v: &mut Verdict) ->
             "diverged_pairs": diverged,
         }),
     )?;
-    v.push(Check::claim("mean test node accuracy, PReLU", mean(&node_p), Cmp::Ge, PRELU_NODE_MIN));
+    v.push(Check::claim(
+        "mean test node accuracy, PReLU",
+        mean(&node_p),
+        Cmp::Ge,
+        PRELU_NODE_MIN,
+    ));
     v.push(Check::claim(
         "mean node accuracy poly − PReLU (poly loses at most 2 points)",
         mean(&node_q) - mean(&node_p),
         Cmp::Ge,
         POLY_GAP_MIN,
     ));
-    v.push(Check::claim("mean test decision accuracy, PReLU", mean(&dec_p), Cmp::Ge, DECISION_MIN));
-    v.push(Check::claim("mean test decision accuracy, poly", mean(&dec_q), Cmp::Ge, DECISION_MIN));
+    v.push(Check::claim(
+        "mean test decision accuracy, PReLU",
+        mean(&dec_p),
+        Cmp::Ge,
+        DECISION_MIN,
+    ));
+    v.push(Check::claim(
+        "mean test decision accuracy, poly",
+        mean(&dec_q),
+        Cmp::Ge,
+        DECISION_MIN,
+    ));
     Ok(())
 }
 
@@ -780,7 +936,12 @@ fn part_b(cfg: &Config, opts: &RunOpts, report: &mut Report, v: &mut Verdict) ->
 /// (`GDLAB_QUANTUM_CORA` = folder with `cora.content` / `cora.cites`; `GDLAB_QUANTUM_OGB` =
 /// folder in the OGB raw layout). `GDLAB_QUANTUM_EPOCHS` and `GDLAB_QUANTUM_HIDDEN` override
 /// the code's 1000 epochs and hidden 512.
-fn full_datasets(cfg: &Config, opts: &RunOpts, report: &mut Report, v: &mut Verdict) -> Result<(), StudyError> {
+fn full_datasets(
+    cfg: &Config,
+    opts: &RunOpts,
+    report: &mut Report,
+    v: &mut Verdict,
+) -> Result<(), StudyError> {
     report.heading("Full scale: user-supplied datasets (spec §5.2)");
     let env_usize = |k: &str, d: usize| {
         std::env::var(k)
@@ -798,7 +959,9 @@ fn full_datasets(cfg: &Config, opts: &RunOpts, report: &mut Report, v: &mut Verd
     let mut any = false;
     let mut metrics = serde_json::Map::new();
     for (key, name) in [("GDLAB_QUANTUM_CORA", "cora"), ("GDLAB_QUANTUM_OGB", "ogb")] {
-        let Ok(dir) = std::env::var(key) else { continue };
+        let Ok(dir) = std::env::var(key) else {
+            continue;
+        };
         any = true;
         let dir = PathBuf::from(dir);
         let ds = if name == "cora" {
@@ -806,16 +969,31 @@ fn full_datasets(cfg: &Config, opts: &RunOpts, report: &mut Report, v: &mut Verd
                 &dir,
                 "cora",
                 false,
-                &SplitRule::PerClass { per_class: 20, n_val: 500, n_test: 1000 },
+                &SplitRule::PerClass {
+                    per_class: 20,
+                    n_val: 500,
+                    n_test: 1000,
+                },
                 opts.seed.derive("cora-split"),
             )?
         } else {
-            read_ogb_raw(&dir, false, &SplitRule::Random(0.6, 0.2, 0.2), opts.seed.derive("ogb-split"))?
+            read_ogb_raw(
+                &dir,
+                false,
+                &SplitRule::Random(0.6, 0.2, 0.2),
+                opts.seed.derive("ogb-split"),
+            )?
         };
         let seeds = cfg.gnn_seeds.min(3);
         let mut res = Vec::new();
         for s in 0..seeds {
-            res.push(train_pair(&ds, 5, hidden, &tc, opts.seed.derive(name).index(s as u64))?);
+            res.push(train_pair(
+                &ds,
+                5,
+                hidden,
+                &tc,
+                opts.seed.derive(name).index(s as u64),
+            )?);
         }
         let np: Vec<f64> = res.iter().map(|r| r.0.test_node_acc).collect();
         let nq: Vec<f64> = res.iter().map(|r| r.1.test_node_acc).collect();
@@ -844,7 +1022,10 @@ fn full_datasets(cfg: &Config, opts: &RunOpts, report: &mut Report, v: &mut Verd
              ε = δ = 0.05) vs {} bits to ship the data.",
             size.n_qubits, qi.qubits, ct.classical_bits
         ));
-        metrics.insert(name.into(), json!({"node_prelu": np, "node_poly": nq, "decision_prelu": dp, "decision_poly": dq}));
+        metrics.insert(
+            name.into(),
+            json!({"node_prelu": np, "node_poly": nq, "decision_prelu": dp, "decision_poly": dq}),
+        );
         v.push(Check::claim(
             format!("{name}: mean node accuracy poly − PReLU (within 1 point)"),
             mean(&nq) - mean(&np),

@@ -1,8 +1,8 @@
 //! Classical protocols for the linear case (spec §2.3): no exponential advantage there.
 //!
 //! For `ℒ = ⟨w, x⟩` with unit vectors, a public-coin SimHash sketch needs only `k` bits,
-//! independent of `N` **[design]** (the paper shows that the advantage cannot hold for
-//! linear classification **[abstract v2]**; its own classical protocol is unverified):
+//! independent of `N` **\[design\]** (the paper shows that the advantage cannot hold for
+//! linear classification **\[abstract v2\]**; its own classical protocol is unverified):
 //! Bob sends `sign⟨r_i, x⟩` for `k` shared random vectors `r_i`; Alice compares with
 //! `sign⟨r_i, w⟩`; with agreement fraction `p` the angle is `π(1 − p)` and the estimate
 //! `cos(π(1 − p))` has error `O(1/√k)`.

@@ -1,4 +1,4 @@
-//! Expressivity check of spec §2.4 **[design]**: the number of distinct Fourier
+//! Expressivity check of spec §2.4 **\[design\]**: the number of distinct Fourier
 //! frequencies of `ℒ(θ, x + t·v)` as a function of a scalar `t`, against depth `L`.
 //!
 //! Deviation from the spec's wording: the spec shifts along the constant vector `v = 1`.

@@ -7,7 +7,7 @@
 //! communication counts, classical baselines, and the SIGN `QModel` with polynomial
 //! activations.
 //!
-//! The paper's body could not be read; parts of the spec are labelled **[design]** (a
+//! The paper's body could not be read; parts of the spec are labelled **\[design\]** (a
 //! concrete, testable choice in the spirit of the paper, not taken from it). Those labels
 //! are repeated on the items they concern.
 //!
@@ -15,10 +15,10 @@
 //! |---|---|
 //! | [`state`] | `StateVector` (complex f64, little-endian as Qiskit), gates, fast Walsh–Hadamard, QFT via rustfft, ⟨Z⟩, ⟨P₀⟩, class projectors, memory budget |
 //! | [`circuit`] | the JSON circuit format of `gdlab quantum simulate` |
-//! | [`model`] | the §2.0 model class **[design]**: Bob's data layers, Alice's layers, exact output, adjoint gradient (§2.2), parameter shift, finite differences |
-//! | [`protocol`] | [`CommunicationReport`](protocol::CommunicationReport); inference, G1, G2 (theoretical count), trivial classical protocols; sampled estimates |
-//! | [`classical`] | SimHash / structured-sketch inner product for the linear case **[design]** |
-//! | [`expressivity`] | §2.4 frequency count vs depth **[design]** |
+//! | [`model`] | the §2.0 model class **\[design\]**: Bob's data layers, Alice's layers, exact output, adjoint gradient (§2.2), parameter shift, finite differences |
+//! | [`protocol`] | [`CommunicationReport`]; inference, G1, G2 (theoretical count), trivial classical protocols; sampled estimates |
+//! | [`classical`] | SimHash / structured-sketch inner product for the linear case **\[design\]** |
+//! | [`expressivity`] | §2.4 frequency count vs depth **\[design\]** |
 //!
 //! ## Notation
 //!

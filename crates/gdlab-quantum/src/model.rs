@@ -1,15 +1,15 @@
-//! The two-party model class of spec §2.0 **[design]**, its exact output and its gradients.
+//! The two-party model class of spec §2.0 **\[design\]**, its exact output and its gradients.
 //!
 //! The paper's theorems are about generic unitaries; the spec fixes this simulable family
-//! (labelled **[design]** there, structure from the Fig. 2 caption; ordering and initial
+//! (labelled **\[design\]** there, structure from the Fig. 2 caption; ordering and initial
 //! state unverified):
 //!
 //! $$ |ψ(θ, x)⟩ = A_L(θ_L)\,B_L(x) ⋯ A_1(θ_1)\,B_1(x)\,|ψ_0⟩, \qquad ℒ(θ, x) = ⟨ψ|O|ψ⟩ $$
 //!
 //! - Bob's data layer `B_ℓ(x) = H_N · diag(e^{i s x_j})` (scale `s`, default π).
 //!   With [`DataEncoding::Amplitude`] Bob's *first* step instead prepares
-//!   `|x⟩ = Σ_j x_j|j⟩/‖x‖` (the paper's data loading **[review]**; our reading that it
-//!   *replaces* `B_1` is **[design]**); layers ℓ ≥ 2 keep the phase layer.
+//!   `|x⟩ = Σ_j x_j|j⟩/‖x‖` (the paper's data loading **\[review\]**; our reading that it
+//!   *replaces* `B_1` is **\[design\]**); layers ℓ ≥ 2 keep the phase layer.
 //! - Alice's layer `A_ℓ(θ_ℓ) = H_N · diag(e^{i θ_{ℓ,j}})`, `P = N` parameters
 //!   ([`AliceLayer::DiagonalPhase`]); or the small-P option [`AliceLayer::RyCz`]:
 //!   `depth` sub-layers of RY on every qubit followed by a CZ ladder, `P = n·depth`.
@@ -38,7 +38,7 @@ pub enum DataEncoding {
     #[default]
     Phase,
     /// Bob's first step prepares `|x⟩ = x/‖x‖` (amplitude encoding, the paper's way of
-    /// loading data **[review]**); later Bob layers are phase layers **[design]**.
+    /// loading data **\[review\]**); later Bob layers are phase layers **\[design\]**.
     Amplitude,
 }
 

@@ -10,7 +10,7 @@
 //! | protocol | qubits | source |
 //! |---|---|---|
 //! | inference (repeat and measure) | `S·m·n`, `S = ⌈2 ln(2/δ)/ε²⌉` (Z₀) or `⌈ln(2/δ)/(2ε²)⌉` (P₀), `m = 2L` (or `2L − 1` under amplitude encoding) | §2.1 (Hoeffding; the paper's own estimator unverified) |
-//! | G1 parameter shift | `2·P·L·S·m·n` | §2.2 **[design]** |
+//! | G1 parameter shift | `2·P·L·S·m·n` | §2.2 **\[design\]** |
 //! | G2 shadow tomography | `L·C·2L·(n+1)`, `C = ⌈c_st·log₂²P·log₂D/ε⁴⌉`, `D = 2^{n+1}` | §2.2, bound from memory, unverified: theoretical count |
 //! | trivial classical inference | `min(N·b, L·P·b)` bits | §2.3 |
 //! | trivial classical gradient | `min(N·b, 2·L·P·b)` bits | §2.3 (see [`classical_gradient_trivial`]) |
@@ -189,7 +189,7 @@ pub fn inference(size: &ProtocolSize, acc: &Accuracy) -> Result<CommunicationRep
     })
 }
 
-/// Protocol G1, parameter shift **[design]**: each of the `2·P·L` shifted losses is
+/// Protocol G1, parameter shift **\[design\]**: each of the `2·P·L` shifted losses is
 /// estimated with `S` shots, `Q_G1 = 2·P·L·S·m·n` (linear in P).
 ///
 /// # Errors

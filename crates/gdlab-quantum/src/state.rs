@@ -637,7 +637,7 @@ impl StateVector {
     }
 
     /// Class-projector expectations ⟨Π_c⟩, c = 0..2^m, where Π_c projects onto the basis
-    /// states whose low `m` qubits read `c` **[design]**. They sum to 1.
+    /// states whose low `m` qubits read `c` **\[design\]**. They sum to 1.
     ///
     /// # Errors
     /// [`QuantumError::QubitOutOfRange`] when `m > n` or `m == 0`.

@@ -1,4 +1,4 @@
-//! Node-classification datasets: the synthetic SBM of spec §5.1 Part B **[design]**, and
+//! Node-classification datasets: the synthetic SBM of spec §5.1 Part B **\[design\]**, and
 //! readers for Cora-style files and the OGB raw layout (spec §5.2). No downloads.
 
 use std::path::{Path, PathBuf};
@@ -99,7 +99,7 @@ impl NodeDataset {
     }
 }
 
-/// The spec §5.1 Part B stochastic block model **[design]**.
+/// The spec §5.1 Part B stochastic block model **\[design\]**.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SbmConfig {
     /// Class sizes (spec: 240 / 180 / 120 / 60, deliberately unequal).
@@ -708,7 +708,7 @@ pub fn read_ogb_raw(
     Ok(ds)
 }
 
-/// Decision-problem accuracy (spec §2.5, authors' `decision_acc` **[code]**): average the
+/// Decision-problem accuracy (spec §2.5, authors' `decision_acc` **\[code\]**): average the
 /// raw logits over `nodes` (`ȳ ∈ R^C`); for each pair `i < j` predict `ȳ_i − ȳ_j > 0`;
 /// the label is 1 iff class `i` has **strictly** more nodes than class `j` in `nodes`.
 /// Returns the fraction of the `C(C−1)/2` pairs predicted correctly.

@@ -1,5 +1,5 @@
 //! Graphs and the SIGN propagation operator `T` (spec §2.5, authors' `calc_weight` /
-//! `preprocess` **[code]**).
+//! `preprocess` **\[code\]**).
 //!
 //! For a directed edge `u → v`: `w_uv = d_out(u)^{-1/2} · d_in(v)^{-1/2}`, then
 //! row-normalise at the receiving node: `T[v, u] = w_uv / Σ_{u'} w_{u'v}`. So

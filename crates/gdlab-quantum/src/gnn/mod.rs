@@ -1,4 +1,4 @@
-//! The SIGN-type graph network of spec §2.5 **[code + caption]**: the propagation operator,
+//! The SIGN-type graph network of spec §2.5 **\[code + caption\]**: the propagation operator,
 //! datasets (synthetic SBM, Cora-style files, OGB raw layout), the decision problem, and
 //! the shallow `QModel` with PReLU / trainable polynomial / identity activations.
 

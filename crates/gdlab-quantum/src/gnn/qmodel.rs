@@ -1,6 +1,6 @@
 //! The shallow SIGN `QModel` of spec §2.5 on `gdlab-nn` (candle), and its training loop.
 //!
-//! Architecture (authors' `sign_node_pred.py` **[code]**, "Linear + activation per
+//! Architecture (authors' `sign_node_pred.py` **\[code\]**, "Linear + activation per
 //! propagated feature, concatenation, Linear"):
 //!
 //! $$ Z_k = \mathrm{drop}_{p_{in}}(F_k) W_k^\top + b_k,\quad H_k = σ_k(Z_k),\quad
@@ -36,7 +36,7 @@ use crate::gnn::data::{decision_accuracy, node_accuracy, NodeDataset};
 use crate::gnn::graph::{propagate, propagation_operator};
 
 /// The code's initial polynomial coefficients `(c₀, c₁, c₂)` (`PolyAct` in
-/// `quantum_layers.py` **[code]**).
+/// `quantum_layers.py` **\[code\]**).
 pub const POLY_INIT: [f64; 3] = [0.0169394634313126, 0.5, 0.3078363963999393];
 
 /// PyTorch's PReLU initial slope.

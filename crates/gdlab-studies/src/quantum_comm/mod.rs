@@ -8,7 +8,7 @@
 //! checks and the crossover N*, and the SimHash sketch of the linear case. Plus the §2.4
 //! expressivity count (claim). Part B (claims): the shallow SIGN `QModel` on an SBM graph
 //! with unequal classes, PReLU vs the trainable degree-2 polynomial, node and decision
-//! accuracy. Parts of the spec are **[design]** (the paper's body could not be read); the
+//! accuracy. Parts of the spec are **\[design\]** (the paper's body could not be read); the
 //! report says which.
 //!
 //! Layout: [`config`] (sizes for Quick/Full), `run` (the experiment and the checks, whose

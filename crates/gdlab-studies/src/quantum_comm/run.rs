@@ -46,7 +46,7 @@ const SHOT_GATED: u64 = 4000;
 /// (spec §3 check 4: Q(2^12) = 141 696 > 131 072, Q(2^13) = 153 504 < 262 144).
 const SPEC_CROSSOVER_QUBITS: f64 = 13.0;
 /// Check 4: the local log-log slope of Q_G2 vs N at the largest N stays below this
-/// ("slope → 0", spec §3 check 4; [design] cut-off: half the classical slope of 1).
+/// ("slope → 0", spec §3 check 4; \[design\] cut-off: half the classical slope of 1).
 const G2_SLOPE_MAX: f64 = 0.5;
 /// Check 5: |error| ≤ 0.1 … (spec §3 check 5).
 const SKETCH_ERR: f64 = 0.1;
@@ -57,7 +57,7 @@ const SKETCH_MAX_COS: f64 = 0.9;
 
 // ---- §2.4 expressivity (claim) ----
 
-/// §2.4 [design]: "the count must grow with L (at least linearly)": every extra layer
+/// §2.4 \[design\]: "the count must grow with L (at least linearly)": every extra layer
 /// (L ≥ 2) adds at least one distinct frequency, for every n.
 const FREQ_MIN_INCREMENT: f64 = 1.0;
 

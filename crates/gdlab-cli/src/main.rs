@@ -15,6 +15,7 @@ mod cmd_dynamics;
 mod cmd_heavy_tailed;
 mod cmd_optim;
 mod cmd_privacy;
+mod cmd_quantum;
 mod cmd_sampling;
 mod cmd_study;
 mod cmd_wasserstein;
@@ -68,6 +69,9 @@ enum Command {
     /// Trajectory diagnostics: tail-index (α̂) estimation of iterates or samples.
     #[command(subcommand)]
     Diagnostics(cmd_diagnostics::DiagnosticsCmd),
+    /// Quantum communication: protocol counts and a JSON-circuit state-vector simulator.
+    #[command(subcommand)]
+    Quantum(cmd_quantum::QuantumCmd),
 }
 
 /// How a command ended, mapped to the process exit code.
@@ -123,6 +127,7 @@ fn main() -> ExitCode {
         Some(Command::Dynamics(c)) => cmd_dynamics::dispatch(c),
         Some(Command::Wasserstein(c)) => cmd_wasserstein::dispatch(c),
         Some(Command::Diagnostics(c)) => cmd_diagnostics::dispatch(c),
+        Some(Command::Quantum(c)) => cmd_quantum::dispatch(c),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

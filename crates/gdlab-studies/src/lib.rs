@@ -17,6 +17,7 @@
 //! | [`bsr`] | Kalinin & Lampert (NeurIPS 2024): banded square root factorization for DP training |
 //! | [`decentralized_sparse`] | Wu & Sun (NeurIPS 2024): implicit regularization of decentralized GD for sparse regression |
 //! | [`tail_index`] | Şimşekli, Sener, Deligiannidis & Erdogdu (NeurIPS 2020): tail index / Hausdorff dimension of SGD trajectories vs generalization |
+//! | [`quantum_comm`] | Gilboa, Michaeli, Soudry & McClean (NeurIPS 2024): quantum communication advantage in distributed inference and learning |
 //! | [`bias_in_motion`] | Jain, Nobahari, Baratin & Sarao Mannelli (NeurIPS 2024): bias dynamics of SGD on the teacher-mixture model |
 //! | [`wasserstein_mirror`] | Bonet, Uscidda, David, Aubin-Frankowski & Korba (NeurIPS 2024): mirror and preconditioned gradient descent in Wasserstein space |
 //! | [`zero_to_hero`] | Sobol, Xu & Litany (NeurIPS 2024): test-time attention-map filtering for novel view synthesis |
@@ -39,6 +40,7 @@ pub mod decentralized_sparse;
 pub mod error;
 pub mod heavy_tailed;
 pub mod problems;
+pub mod quantum_comm;
 pub mod random_reshuffling;
 pub mod registry;
 pub mod report;

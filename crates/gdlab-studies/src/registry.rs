@@ -12,8 +12,9 @@ pub fn all() -> Vec<Box<dyn Study>> {
         Box::new(crate::bsr::Bsr),
         Box::new(crate::decentralized_sparse::DecentralizedSparse),
         Box::new(crate::bias_in_motion::BiasInMotion),
-        Box::new(crate::wasserstein_mirror::WassersteinMirror),
         Box::new(crate::tail_index::TailIndex),
+        Box::new(crate::wasserstein_mirror::WassersteinMirror),
+        Box::new(crate::quantum_comm::QuantumComm),
         Box::new(crate::zero_to_hero::ZeroToHero),
     ]
 }

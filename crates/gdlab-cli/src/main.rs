@@ -9,8 +9,8 @@
 
 mod cmd_bench;
 mod cmd_decentral;
-mod cmd_distributed;
 mod cmd_diagnostics;
+mod cmd_distributed;
 mod cmd_dynamics;
 mod cmd_heavy_tailed;
 mod cmd_optim;

@@ -93,7 +93,7 @@ pub(super) fn run(
     part_b(cfg, opts.seed, &mut v, report)?;
     let t_b = t1.elapsed().as_secs_f64();
     report.paragraph(&format!(
-        "Timing on this machine: Part A {} s, Part B {} s (wall; not part of the verdict).",
+        "Timing on this machine (elapsed wall time; not part of the verdict): Part A {} s, Part B {} s.",
         fmt_num(t_a),
         fmt_num(t_b)
     ));

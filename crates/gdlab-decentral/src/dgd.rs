@@ -14,7 +14,7 @@ use crate::comm::Payload;
 use crate::data::DecentralProblem;
 use crate::error::Result;
 use crate::graph::Graph;
-use crate::local::{residual_grad, truncate_top_k};
+use crate::local::{dgd_messages, hadamard_iterate, residual_grad};
 use crate::mixing::MixingMatrix;
 use crate::trace::{net_metrics, StopReason, Trace};
 
@@ -359,63 +359,25 @@ impl<'a> DgdRunner<'a> {
                 |(i, ((((((sui, svi), dui), dvi), wi), (r, g, idx)), data))| {
                     let ui = &uu[i * d..(i + 1) * d];
                     let vi = &vv[i * d..(i + 1) * d];
-                    let mut err = 0.0;
-                    for j in 0..d {
-                        let w = ui[j] * ui[j] - vi[j] * vi[j];
-                        wi[j] = w;
-                        err += (w - w_star[j]) * (w - w_star[j]);
-                    }
+                    let err = hadamard_iterate(ui, vi, w_star, wi);
                     let rr = residual_grad(data, d, wi, r, g);
                     let loss = rr / data.n_samples() as f64;
                     if last {
                         return (loss, err.sqrt());
                     }
-                    match (cfg.order, cfg.truncation) {
-                        (MixOrder::Atc, None) => {
-                            for j in 0..d {
-                                sui[j] = ui[j] - step * ui[j] * g[j];
-                                svi[j] = vi[j] + step * vi[j] * g[j];
-                            }
-                        }
-                        (
-                            MixOrder::Atc,
-                            Some(Truncation {
-                                k,
-                                variant: TruncVariant::Paper,
-                            }),
-                        ) => {
-                            for j in 0..d {
-                                sui[j] = ui[j] - step * ui[j] * g[j];
-                                svi[j] = vi[j] + step * vi[j] * g[j];
-                            }
-                            truncate_top_k(sui, k, idx);
-                            truncate_top_k(svi, k, idx);
-                        }
-                        (
-                            MixOrder::Atc,
-                            Some(Truncation {
-                                k,
-                                variant: TruncVariant::MassPreserving,
-                            }),
-                        ) => {
-                            sui.copy_from_slice(ui);
-                            svi.copy_from_slice(vi);
-                            truncate_top_k(sui, k, idx);
-                            truncate_top_k(svi, k, idx);
-                            for j in 0..d {
-                                dui[j] = ui[j] - sui[j] - step * ui[j] * g[j];
-                                dvi[j] = vi[j] - svi[j] + step * vi[j] * g[j];
-                            }
-                        }
-                        (MixOrder::Cta, _) => {
-                            sui.copy_from_slice(ui);
-                            svi.copy_from_slice(vi);
-                            for j in 0..d {
-                                dui[j] = -step * ui[j] * g[j];
-                                dvi[j] = step * vi[j] * g[j];
-                            }
-                        }
-                    }
+                    dgd_messages(
+                        cfg.order,
+                        cfg.truncation,
+                        step,
+                        ui,
+                        vi,
+                        g,
+                        sui,
+                        svi,
+                        dui,
+                        dvi,
+                        idx,
+                    );
                     (loss, err.sqrt())
                 },
             )

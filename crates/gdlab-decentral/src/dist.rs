@@ -34,7 +34,9 @@ use crate::data::LocalData;
 use crate::dgd::{DgdConfig, MixOrder, TruncVariant, Truncation};
 use crate::error::{DecentralError, Result};
 use crate::lasso::{LassoConfig, LassoMethod};
-use crate::local::{project_l1_ball, residual_grad, soft_threshold, truncate_top_k};
+use crate::local::{
+    dgd_messages, hadamard_iterate, project_l1_ball, residual_grad, soft_threshold, truncate_top_k,
+};
 use crate::mixing::MixingMatrix;
 use crate::trace::{StopReason, Trace, CHUNK};
 
@@ -361,61 +363,23 @@ impl DgdConfig {
         for t in 0..=cfg.n_rounds {
             let last = t == cfg.n_rounds;
             // ---- agent-local update (the simulation's per-agent closure) ----
-            let mut err = 0.0;
-            for j in 0..d {
-                let wj = u[j] * u[j] - v[j] * v[j];
-                w[j] = wj;
-                err += (wj - w_star[j]) * (wj - w_star[j]);
-            }
+            let err = hadamard_iterate(&u, &v, w_star, &mut w);
             let rr = residual_grad(local, d, &w, &mut r, &mut g);
             let loss = rr / n as f64;
             if !last {
-                match (cfg.order, cfg.truncation) {
-                    (MixOrder::Atc, None) => {
-                        for j in 0..d {
-                            su[j] = u[j] - step * u[j] * g[j];
-                            sv[j] = v[j] + step * v[j] * g[j];
-                        }
-                    }
-                    (
-                        MixOrder::Atc,
-                        Some(Truncation {
-                            k,
-                            variant: TruncVariant::Paper,
-                        }),
-                    ) => {
-                        for j in 0..d {
-                            su[j] = u[j] - step * u[j] * g[j];
-                            sv[j] = v[j] + step * v[j] * g[j];
-                        }
-                        truncate_top_k(&mut su, k, &mut idx);
-                        truncate_top_k(&mut sv, k, &mut idx);
-                    }
-                    (
-                        MixOrder::Atc,
-                        Some(Truncation {
-                            k,
-                            variant: TruncVariant::MassPreserving,
-                        }),
-                    ) => {
-                        su.copy_from_slice(&u);
-                        sv.copy_from_slice(&v);
-                        truncate_top_k(&mut su, k, &mut idx);
-                        truncate_top_k(&mut sv, k, &mut idx);
-                        for j in 0..d {
-                            du[j] = u[j] - su[j] - step * u[j] * g[j];
-                            dv[j] = v[j] - sv[j] + step * v[j] * g[j];
-                        }
-                    }
-                    (MixOrder::Cta, _) => {
-                        su.copy_from_slice(&u);
-                        sv.copy_from_slice(&v);
-                        for j in 0..d {
-                            du[j] = -step * u[j] * g[j];
-                            dv[j] = step * v[j] * g[j];
-                        }
-                    }
-                }
+                dgd_messages(
+                    cfg.order,
+                    cfg.truncation,
+                    step,
+                    &u,
+                    &v,
+                    &g,
+                    &mut su,
+                    &mut sv,
+                    &mut du,
+                    &mut dv,
+                    &mut idx,
+                );
             }
             // ---- metrics of iterate t ----
             let Some(mt) = reduce_metrics(

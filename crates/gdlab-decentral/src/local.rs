@@ -5,6 +5,7 @@ use faer::linalg::matmul::matmul;
 use faer::{Accum, ColMut, ColRef, MatRef, Par};
 
 use crate::data::LocalData;
+use crate::dgd::{MixOrder, TruncVariant, Truncation};
 
 /// `r = X w − y`, `g = Xᵀ r / n`; returns `‖r‖²`. Two sequential faer mat-vecs
 /// (`2·n·d` multiply-adds each); the agents run in parallel around this.
@@ -99,6 +100,87 @@ pub(crate) fn project_l1_ball(x: &mut [f64], radius: f64, scratch: &mut Vec<f64>
         }
     }
     soft_threshold(x, theta);
+}
+
+/// One agent's iterate `w = u⊙u − v⊙v`, written into `w`; returns `‖w − w*‖²`. Shared by the
+/// simulation ([`crate::dgd`]) and the one-agent-per-rank run ([`crate::dist`]), so both add
+/// in the same order.
+pub(crate) fn hadamard_iterate(u: &[f64], v: &[f64], w_star: &[f64], w: &mut [f64]) -> f64 {
+    let mut err = 0.0;
+    for j in 0..u.len() {
+        let wj = u[j] * u[j] - v[j] * v[j];
+        w[j] = wj;
+        err += (wj - w_star[j]) * (wj - w_star[j]);
+    }
+    err
+}
+
+/// One agent's outgoing messages of a DGD round with local gradient `g` (`step = 4η`):
+/// ATC sends the adapted `u − step·u⊙g`, `v + step·v⊙g` (top-k truncated for T-DGD); CTA and
+/// the mass-preserving T-DGD variant send `u`, `v` (truncated for the latter) and keep the
+/// local deltas in `du`, `dv`, added after mixing. Shared by [`crate::dgd`] and
+/// [`crate::dist`].
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn dgd_messages(
+    order: MixOrder,
+    truncation: Option<Truncation>,
+    step: f64,
+    u: &[f64],
+    v: &[f64],
+    g: &[f64],
+    su: &mut [f64],
+    sv: &mut [f64],
+    du: &mut [f64],
+    dv: &mut [f64],
+    idx: &mut Vec<usize>,
+) {
+    let d = u.len();
+    match (order, truncation) {
+        (MixOrder::Atc, None) => {
+            for j in 0..d {
+                su[j] = u[j] - step * u[j] * g[j];
+                sv[j] = v[j] + step * v[j] * g[j];
+            }
+        }
+        (
+            MixOrder::Atc,
+            Some(Truncation {
+                k,
+                variant: TruncVariant::Paper,
+            }),
+        ) => {
+            for j in 0..d {
+                su[j] = u[j] - step * u[j] * g[j];
+                sv[j] = v[j] + step * v[j] * g[j];
+            }
+            truncate_top_k(su, k, idx);
+            truncate_top_k(sv, k, idx);
+        }
+        (
+            MixOrder::Atc,
+            Some(Truncation {
+                k,
+                variant: TruncVariant::MassPreserving,
+            }),
+        ) => {
+            su.copy_from_slice(u);
+            sv.copy_from_slice(v);
+            truncate_top_k(su, k, idx);
+            truncate_top_k(sv, k, idx);
+            for j in 0..d {
+                du[j] = u[j] - su[j] - step * u[j] * g[j];
+                dv[j] = v[j] - sv[j] + step * v[j] * g[j];
+            }
+        }
+        (MixOrder::Cta, _) => {
+            su.copy_from_slice(u);
+            sv.copy_from_slice(v);
+            for j in 0..d {
+                du[j] = -step * u[j] * g[j];
+                dv[j] = step * v[j] * g[j];
+            }
+        }
+    }
 }
 
 #[cfg(test)]

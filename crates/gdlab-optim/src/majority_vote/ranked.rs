@@ -17,10 +17,10 @@ use gdlab_core::runner::{Every, Stop};
 use gdlab_core::{ConfigError, Seed};
 
 use super::comm::CommunicationLog;
-use super::config::{MajorityVote, MajorityVoteMethod, SsvrMvOption};
-use super::run::{ClipStats, MajorityVoteOutcome, MajorityVoteTrace, Worker};
+use super::config::{MajorityVote, MajorityVoteMethod};
+use super::run::{ssvr_mv_parts, ClipStats, MajorityVoteOutcome, MajorityVoteTrace, Worker};
 use super::vote::{CompressInfo, ServerRule, WorkerCompression};
-use crate::estimator::{GradientEstimator, Minibatch, StormConfig};
+use crate::estimator::{GradientEstimator, Minibatch};
 
 /// Errors of [`MajorityVote::run_worker`].
 #[derive(Debug, thiserror::Error)]
@@ -182,22 +182,7 @@ impl MajorityVote {
                 beta,
                 radius,
             } => {
-                let storm = StormConfig {
-                    beta,
-                    initial_batch: b,
-                    batch_size: b,
-                }
-                .build()?;
-                let (compression, rule) = match option {
-                    SsvrMvOption::One => (
-                        WorkerCompression::ClippedStochasticSign { radius },
-                        ServerRule::Majority,
-                    ),
-                    SsvrMvOption::Two => (
-                        WorkerCompression::ProjectedStochasticSign { radius },
-                        ServerRule::RandomizedSign,
-                    ),
-                };
+                let (storm, compression, rule) = ssvr_mv_parts(option, beta, radius, b)?;
                 ranked_loop(
                     self,
                     comm,

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::comm::CommunicationLog;
 use super::config::{MajorityVote, MajorityVoteConfig, MajorityVoteMethod, SsvrMvOption};
 use super::vote::{CompressInfo, ServerRule, WorkerCompression};
-use crate::estimator::{GradientEstimator, Minibatch, StormConfig};
+use crate::estimator::{GradientEstimator, Minibatch, Storm, StormConfig};
 
 /// Below this much work per round (`n_workers · dim · batch_size` coordinate-samples) the
 /// workers run one after the other on the calling thread: a rayon fork/join costs a few
@@ -284,22 +284,7 @@ impl MajorityVote {
                 beta,
                 radius,
             } => {
-                let storm = StormConfig {
-                    beta,
-                    initial_batch: b,
-                    batch_size: b,
-                }
-                .build()?;
-                let (compression, rule) = match option {
-                    SsvrMvOption::One => (
-                        WorkerCompression::ClippedStochasticSign { radius },
-                        ServerRule::Majority,
-                    ),
-                    SsvrMvOption::Two => (
-                        WorkerCompression::ProjectedStochasticSign { radius },
-                        ServerRule::RandomizedSign,
-                    ),
-                };
+                let (storm, compression, rule) = ssvr_mv_parts(option, beta, radius, b)?;
                 run_with(&ctx, shards, &storm, compression, rule, x0)
             }
         })
@@ -470,6 +455,33 @@ where
         component_grads,
         stop,
     }
+}
+
+/// SSVR-MV's pieces, shared by the simulation and the one-worker-per-rank run: the STORM
+/// estimator at batch size `b` and the worker compression / server rule of Option 1 or 2.
+pub(super) fn ssvr_mv_parts(
+    option: SsvrMvOption,
+    beta: f64,
+    radius: f64,
+    b: usize,
+) -> Result<(Storm, WorkerCompression, ServerRule), ConfigError> {
+    let storm = StormConfig {
+        beta,
+        initial_batch: b,
+        batch_size: b,
+    }
+    .build()?;
+    let (compression, rule) = match option {
+        SsvrMvOption::One => (
+            WorkerCompression::ClippedStochasticSign { radius },
+            ServerRule::Majority,
+        ),
+        SsvrMvOption::Two => (
+            WorkerCompression::ProjectedStochasticSign { radius },
+            ServerRule::RandomizedSign,
+        ),
+    };
+    Ok((storm, compression, rule))
 }
 
 #[cfg(test)]

@@ -30,6 +30,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 
+use std::io::Write as _;
 use std::time::{Duration, Instant};
 
 use gdlab_comm::{CommError, Communicator, Result, WireStats};
@@ -100,7 +101,7 @@ impl Mpi {
     /// (`MPI_Abort` with `code`).
     pub fn abort(&self, msg: Option<&str>, code: i32) -> ! {
         if let Some(m) = msg {
-            eprintln!("error: {m}");
+            error_line(m);
         }
         self.world.abort(code)
     }
@@ -151,7 +152,7 @@ impl Communicator for Mpi {
         let timeout = self.timeout;
         let world = &self.world;
         let fatal = |e: CommError| -> ! {
-            eprintln!("error: {e}");
+            error_line(&e.to_string());
             world.abort(ABORT_CODE)
         };
         let out = mpi::request::scope(|scope| {
@@ -224,4 +225,11 @@ impl Communicator for Mpi {
         }
         Ok(out)
     }
+}
+
+/// Writes `error: {msg}\n` to stderr in one `write` call, so that the lines of several ranks
+/// sharing mpirun's stderr do not interleave mid-line (`eprintln!` may write in pieces).
+fn error_line(msg: &str) {
+    let line = format!("error: {msg}\n");
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }

@@ -336,6 +336,49 @@ impl SparseRegressionConfig {
         Ok((local, w_star))
     }
 
+    /// Held-out samples for the `ValidationLoss` stopping rule (spec §2.1, our choice):
+    /// `n_per_agent` fresh samples at every agent from the same model `y = X w* + ξ` with the
+    /// same `w*` as [`generate`](Self::generate)`(seed)`, drawn from their own streams
+    /// (`seed.derive("holdout-design").index(i)`, `"holdout-noise"`), so adding a holdout
+    /// leaves the training data unchanged.
+    ///
+    /// # Errors
+    /// As [`validate`](Self::validate); `n_per_agent` outside `[1, 1e6]`.
+    ///
+    /// # Examples
+    /// ```
+    /// use gdlab_core::Seed;
+    /// use gdlab_decentral::SparseRegressionConfig;
+    /// let c = SparseRegressionConfig { dim: 40, n_agents: 3, ..Default::default() };
+    /// let held = c.generate_holdout(Seed(2), 7).unwrap();
+    /// assert_eq!(held.len(), 3);
+    /// assert!(held.iter().all(|a| a.n_samples() == 7 && a.x.len() == 7 * 40));
+    /// assert_ne!(held[0], c.generate(Seed(2)).unwrap().agents()[0]);
+    /// ```
+    pub fn generate_holdout(&self, seed: Seed, n_per_agent: usize) -> Result<Vec<LocalData>> {
+        self.validate()?;
+        if n_per_agent == 0 || n_per_agent > 1_000_000 {
+            return Err(ConfigError::OutOfRangeInt {
+                field: "holdout_per_agent",
+                value: n_per_agent as i128,
+                allowed: "[1, 1e6]",
+            }
+            .into());
+        }
+        let (w_star, support) = self.truth(seed);
+        Ok((0..self.n_agents)
+            .map(|i| {
+                self.samples(
+                    (seed.derive("holdout-design"), seed.derive("holdout-noise")),
+                    i,
+                    n_per_agent,
+                    &w_star,
+                    &support,
+                )
+            })
+            .collect())
+    }
+
     /// `w*` and its support (in draw order).
     fn truth(&self, seed: Seed) -> (Vec<f64>, Vec<usize>) {
         let d = self.dim;
@@ -358,7 +401,7 @@ impl SparseRegressionConfig {
         (w_star, idx)
     }
 
-    /// Agent `i`'s `n` samples.
+    /// Agent `i`'s `n` training samples.
     fn local_data(
         &self,
         seed: Seed,
@@ -367,11 +410,29 @@ impl SparseRegressionConfig {
         w_star: &[f64],
         support: &[usize],
     ) -> LocalData {
+        self.samples(
+            (seed.derive("design"), seed.derive("noise")),
+            i,
+            n,
+            w_star,
+            support,
+        )
+    }
+
+    /// Agent `i`'s `n` samples from the `(design, noise)` stream families.
+    fn samples(
+        &self,
+        (design, noise_seed): (Seed, Seed),
+        i: usize,
+        n: usize,
+        w_star: &[f64],
+        support: &[usize],
+    ) -> LocalData {
         let d = self.dim;
         let mut x = vec![0.0; n * d];
-        fill_normals(&mut seed.derive("design").index(i as u64).rng(), &mut x);
+        fill_normals(&mut design.index(i as u64).rng(), &mut x);
         let mut noise = vec![0.0; n];
-        fill_normals(&mut seed.derive("noise").index(i as u64).rng(), &mut noise);
+        fill_normals(&mut noise_seed.index(i as u64).rng(), &mut noise);
         let y = (0..n)
             .map(|r| {
                 let row = &x[r * d..(r + 1) * d];

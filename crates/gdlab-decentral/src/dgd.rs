@@ -11,10 +11,10 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::comm::Payload;
-use crate::data::DecentralProblem;
+use crate::data::{DecentralProblem, LocalData};
 use crate::error::Result;
 use crate::graph::Graph;
-use crate::local::{dgd_messages, hadamard_iterate, residual_grad};
+use crate::local::{dgd_messages, hadamard_iterate, residual_grad, residual_sq};
 use crate::mixing::MixingMatrix;
 use crate::trace::{net_metrics, StopReason, Trace};
 
@@ -165,24 +165,40 @@ impl DgdConfig {
     /// assert!(best < 0.5 * out.trace.err_agents[0] && t_best > 0);
     /// ```
     pub fn run(&self, problem: &DecentralProblem, mixing: &MixingMatrix) -> Result<DgdOutcome> {
-        let d = problem.dim();
-        self.validate(d)?;
-        let m = problem.n_agents();
-        if mixing.n_nodes() != m {
-            return Err(ConfigError::Dim {
-                op: "mixing matrix size vs n_agents",
-                expected: m,
-                got: mixing.n_nodes(),
-            }
-            .into());
-        }
-        let mut runner = DgdRunner::new(*self, problem, mixing)?;
-        for _ in 0..self.n_rounds {
-            if !runner.step() {
-                break;
-            }
-        }
-        Ok(runner.finish())
+        Ok(DgdRunner::new(*self, problem, mixing)?.run_to_end())
+    }
+
+    /// [`run`](Self::run), also recording the held-out loss of every iterate
+    /// ([`Trace::val_loss`]) so that [`Trace::select`]`(`[`Stopping::ValidationLoss`]`)`
+    /// picks the stopping time a practitioner could pick without knowing `w*`.
+    ///
+    /// # Errors
+    /// As [`run`](Self::run) and [`DgdRunner::with_holdout`].
+    ///
+    /// [`Stopping::ValidationLoss`]: crate::Stopping::ValidationLoss
+    ///
+    /// # Examples
+    /// ```
+    /// use gdlab_core::Seed;
+    /// use gdlab_decentral::{DgdConfig, Graph, MixingMatrix, SparseRegressionConfig, Stopping, WeightRule};
+    /// let c = SparseRegressionConfig { dim: 100, n_agents: 4, ..Default::default() };
+    /// let (problem, held) = (c.generate(Seed(0)).unwrap(), c.generate_holdout(Seed(0), 10).unwrap());
+    /// let w = MixingMatrix::new(&Graph::ring(4).unwrap(), WeightRule::Metropolis).unwrap();
+    /// let out = DgdConfig { n_rounds: 300, ..Default::default() }
+    ///     .run_with_holdout(&problem, &w, &held)
+    ///     .unwrap();
+    /// let (t_val, e_val) = out.trace.select(Stopping::ValidationLoss).unwrap();
+    /// assert!(t_val > 0 && e_val >= out.trace.best().1);
+    /// ```
+    pub fn run_with_holdout(
+        &self,
+        problem: &DecentralProblem,
+        mixing: &MixingMatrix,
+        holdout: &[LocalData],
+    ) -> Result<DgdOutcome> {
+        Ok(DgdRunner::new(*self, problem, mixing)?
+            .with_holdout(holdout)?
+            .run_to_end())
     }
 
     /// Centralized GD on the same objective: one agent holding all the data
@@ -231,6 +247,8 @@ pub struct DgdRunner<'a> {
     dv: Vec<f64>,
     wbuf: Vec<f64>,
     scratch: Vec<(Vec<f64>, Vec<f64>, Vec<usize>)>,
+    holdout: Option<&'a [LocalData]>,
+    val_scratch: Vec<Vec<f64>>,
     trace: Trace,
     round: usize,
     stopped: bool,
@@ -285,10 +303,57 @@ impl<'a> DgdRunner<'a> {
                 .iter()
                 .map(|a| (vec![0.0; a.n_samples()], vec![0.0; d], Vec::new()))
                 .collect(),
+            holdout: None,
+            val_scratch: vec![Vec::new(); m],
             trace,
             round: 0,
             stopped: false,
         })
+    }
+
+    /// Also records, at every iterate, the held-out loss of each agent's estimate on its own
+    /// held-out samples (`holdout[i]` belongs to agent `i`; see
+    /// [`SparseRegressionConfig::generate_holdout`](crate::SparseRegressionConfig::generate_holdout)),
+    /// network-averaged into [`Trace::val_loss`] for the
+    /// [`Stopping::ValidationLoss`](crate::Stopping::ValidationLoss) rule. Costs one more
+    /// mat-vec of `h_i × d` per agent and round.
+    ///
+    /// # Errors
+    /// `holdout.len() ≠ n_agents`, an agent's holdout has no samples or a row length other
+    /// than `dim`, or a non-finite value.
+    pub fn with_holdout(mut self, holdout: &'a [LocalData]) -> Result<Self> {
+        let d = self.problem.dim();
+        if holdout.len() != self.problem.n_agents() {
+            return Err(ConfigError::Dim {
+                op: "holdout agents vs n_agents",
+                expected: self.problem.n_agents(),
+                got: holdout.len(),
+            }
+            .into());
+        }
+        for a in holdout {
+            if a.y.is_empty() || a.x.len() != a.y.len() * d {
+                return Err(ConfigError::Invalid {
+                    field: "holdout".into(),
+                    reason: format!(
+                        "each agent needs h ≥ 1 samples of dimension {d} (got {} values for {} samples)",
+                        a.x.len(),
+                        a.y.len()
+                    ),
+                }
+                .into());
+            }
+            if !a.x.iter().chain(&a.y).all(|v| v.is_finite()) {
+                return Err(ConfigError::Invalid {
+                    field: "holdout".into(),
+                    reason: "non-finite value".into(),
+                }
+                .into());
+            }
+        }
+        self.val_scratch = holdout.iter().map(|a| vec![0.0; a.n_samples()]).collect();
+        self.holdout = Some(holdout);
+        Ok(self)
     }
 
     /// One round: the agent-local update at every agent (recording the metrics of the
@@ -296,6 +361,18 @@ impl<'a> DgdRunner<'a> {
     /// once the run has diverged.
     pub fn step(&mut self) -> bool {
         self.round_impl(false)
+    }
+
+    /// Runs the remaining rounds of `n_rounds` (stopping early on divergence), then
+    /// [`finish`](Self::finish).
+    #[must_use]
+    pub fn run_to_end(mut self) -> DgdOutcome {
+        while self.round < self.cfg.n_rounds {
+            if !self.step() {
+                break;
+            }
+        }
+        self.finish()
     }
 
     /// Records the metrics of the final iterate and returns the outcome.
@@ -319,7 +396,8 @@ impl<'a> DgdRunner<'a> {
         let d = problem.dim();
         let m = problem.n_agents();
         let t = self.round;
-        let (u, v, su, sv, du, dv, wbuf, scratch, trace) = (
+        let holdout = self.holdout;
+        let (u, v, su, sv, du, dv, wbuf, scratch, val_scratch, trace) = (
             &mut self.u,
             &mut self.v,
             &mut self.su,
@@ -328,6 +406,7 @@ impl<'a> DgdRunner<'a> {
             &mut self.dv,
             &mut self.wbuf,
             &mut self.scratch,
+            &mut self.val_scratch,
             &mut self.trace,
         );
         let step = 4.0 * cfg.step_size;
@@ -346,24 +425,28 @@ impl<'a> DgdRunner<'a> {
         let w_star = problem.w_star();
         // ---- agent-local update (parallel over agents, each sequential) ----
         let (uu, vv) = (&*u, &*v);
-        let per_agent: Vec<(f64, f64)> = su
+        let per_agent: Vec<(f64, f64, f64)> = su
             .par_chunks_mut(d)
             .zip(sv.par_chunks_mut(d))
             .zip(du.par_chunks_mut(d))
             .zip(dv.par_chunks_mut(d))
             .zip(wbuf.par_chunks_mut(d))
             .zip(scratch.par_iter_mut())
+            .zip(val_scratch.par_iter_mut())
             .zip(problem.agents().par_iter())
             .enumerate()
             .map(
-                |(i, ((((((sui, svi), dui), dvi), wi), (r, g, idx)), data))| {
+                |(i, (((((((sui, svi), dui), dvi), wi), (r, g, idx)), rv), data))| {
                     let ui = &uu[i * d..(i + 1) * d];
                     let vi = &vv[i * d..(i + 1) * d];
                     let err = hadamard_iterate(ui, vi, w_star, wi);
                     let rr = residual_grad(data, d, wi, r, g);
                     let loss = rr / data.n_samples() as f64;
+                    let vloss = holdout.map_or(0.0, |h| {
+                        residual_sq(&h[i], d, wi, rv) / h[i].n_samples() as f64
+                    });
                     if last {
-                        return (loss, err.sqrt());
+                        return (loss, err.sqrt(), vloss);
                     }
                     dgd_messages(
                         cfg.order,
@@ -378,14 +461,15 @@ impl<'a> DgdRunner<'a> {
                         dvi,
                         idx,
                     );
-                    (loss, err.sqrt())
+                    (loss, err.sqrt(), vloss)
                 },
             )
             .collect();
         // ---- metrics of iterate t (fixed-order reductions) ----
         let loss: f64 = per_agent.iter().map(|p| p.0).sum::<f64>() / m as f64;
         let err_agents: f64 = per_agent.iter().map(|p| p.1).sum::<f64>() / m as f64;
-        if !loss.is_finite() || !err_agents.is_finite() {
+        let val_loss: f64 = per_agent.iter().map(|p| p.2).sum::<f64>() / m as f64;
+        if !loss.is_finite() || !err_agents.is_finite() || !val_loss.is_finite() {
             trace.stop = StopReason::Diverged { round: t };
             self.stopped = true;
             return false;
@@ -393,6 +477,9 @@ impl<'a> DgdRunner<'a> {
         let nm = net_metrics(wbuf, Some((u, v)), w_star, m);
         trace.err_agents.push(err_agents);
         trace.loss.push(loss);
+        if holdout.is_some() {
+            trace.val_loss.push(val_loss);
+        }
         trace.err_avg.push(nm.err_avg);
         trace.err_bar.push(nm.err_bar);
         trace.consensus.push(nm.consensus);
@@ -619,5 +706,95 @@ mod tests {
         .unwrap();
         assert!(out.trace.diverged());
         assert!(out.trace.err_agents.iter().all(|e| e.is_finite()));
+    }
+
+    #[test]
+    fn holdout_loss_matches_a_direct_computation_and_leaves_training_unchanged() {
+        let c = SparseRegressionConfig {
+            dim: 200,
+            sparsity: 4,
+            n_agents: 5,
+            samples_per_agent: 30,
+            ..Default::default()
+        };
+        let p = c.generate(Seed(3)).unwrap();
+        let held = c.generate_holdout(Seed(3), 12).unwrap();
+        let w = MixingMatrix::new(&Graph::ring(5).unwrap(), WeightRule::Metropolis).unwrap();
+        let cfg = DgdConfig {
+            n_rounds: 400,
+            ..Default::default()
+        };
+        let plain = cfg.run(&p, &w).unwrap();
+        let with = cfg.run_with_holdout(&p, &w, &held).unwrap();
+        // Training is untouched (bitwise); the trace gains one held-out loss per iterate.
+        assert_eq!(plain.trace.err_agents, with.trace.err_agents);
+        assert_eq!((plain.u, plain.v), (with.u.clone(), with.v.clone()));
+        assert!(plain.trace.val_loss.is_empty());
+        assert_eq!(with.trace.val_loss.len(), with.trace.err_agents.len());
+        // The last entry, recomputed with plain loops from the final u, v.
+        let direct: f64 = (0..5)
+            .map(|i| {
+                let wi = with.estimate(i, 200);
+                let h = &held[i];
+                (0..12)
+                    .map(|r| {
+                        let xw: f64 = (0..200).map(|j| h.x[r * 200 + j] * wi[j]).sum();
+                        (xw - h.y[r]).powi(2)
+                    })
+                    .sum::<f64>()
+                    / 12.0
+            })
+            .sum::<f64>()
+            / 5.0;
+        let last = *with.trace.val_loss.last().unwrap();
+        assert!(
+            (last - direct).abs() <= 1e-12 * direct,
+            "{last} vs {direct}"
+        );
+        // At t = 0 (w = α⁴-small) the held-out loss is the mean ‖ỹ_i‖²/h.
+        let y2: f64 = held
+            .iter()
+            .map(|h| h.y.iter().map(|y| y * y).sum::<f64>() / 12.0)
+            .sum::<f64>()
+            / 5.0;
+        assert!((with.trace.val_loss[0] - y2).abs() <= 1e-9 * y2);
+        // The validation-selected iterate is a real stopping time: after the start, no better
+        // than the oracle-best one, and far below the starting error.
+        let (t_val, e_val) = with.trace.select(crate::Stopping::ValidationLoss).unwrap();
+        let (_, e_best) = with.trace.best();
+        assert!(t_val > 0 && e_val >= e_best && e_val < 0.5 * with.trace.err_agents[0]);
+        // Thread-count independent.
+        let again = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap()
+            .install(|| cfg.run_with_holdout(&p, &w, &held).unwrap());
+        assert_eq!(again.trace, with.trace);
+    }
+
+    #[test]
+    fn bad_holdout_is_an_error() {
+        let c = SparseRegressionConfig {
+            dim: 200,
+            sparsity: 4,
+            n_agents: 5,
+            samples_per_agent: 30,
+            ..Default::default()
+        };
+        let p = c.generate(Seed(3)).unwrap();
+        let w = MixingMatrix::new(&Graph::ring(5).unwrap(), WeightRule::Metropolis).unwrap();
+        let held = c.generate_holdout(Seed(3), 4).unwrap();
+        let cfg = DgdConfig::default();
+        let e = cfg.run_with_holdout(&p, &w, &held[..4]).unwrap_err();
+        assert!(e.to_string().contains("holdout"), "{e}");
+        let mut short = held.clone();
+        short[2].x.pop();
+        let e = cfg.run_with_holdout(&p, &w, &short).unwrap_err();
+        assert!(e.to_string().contains("holdout"), "{e}");
+        let mut nan = held;
+        nan[1].y[0] = f64::NAN;
+        let e = cfg.run_with_holdout(&p, &w, &nan).unwrap_err();
+        assert!(e.to_string().contains("non-finite"), "{e}");
+        assert!(c.generate_holdout(Seed(3), 0).is_err());
     }
 }

@@ -71,4 +71,4 @@ pub use graph::{DegreeStats, Graph, GraphSpec};
 pub use lasso::{max_local_smoothness, LassoConfig, LassoMethod};
 pub use mixing::{tune_er_to_rho, ErTuned, MixingMatrix, WeightRule};
 pub use oracle::oracle_least_squares;
-pub use trace::{StopReason, Trace};
+pub use trace::{StopReason, Stopping, Trace};

@@ -7,15 +7,9 @@ use faer::{Accum, ColMut, ColRef, MatRef, Par};
 use crate::data::LocalData;
 use crate::dgd::{MixOrder, TruncVariant, Truncation};
 
-/// `r = X w − y`, `g = Xᵀ r / n`; returns `‖r‖²`. Two sequential faer mat-vecs
-/// (`2·n·d` multiply-adds each); the agents run in parallel around this.
-pub(crate) fn residual_grad(
-    data: &LocalData,
-    dim: usize,
-    w: &[f64],
-    r: &mut [f64],
-    g: &mut [f64],
-) -> f64 {
+/// `r = X w − y`; returns `‖r‖²` (one faer mat-vec: the held-out loss of the
+/// `ValidationLoss` stopping rule).
+pub(crate) fn residual_sq(data: &LocalData, dim: usize, w: &[f64], r: &mut [f64]) -> f64 {
     let n = data.y.len();
     let x = MatRef::from_row_major_slice(&data.x, n, dim);
     matmul(
@@ -32,6 +26,21 @@ pub(crate) fn residual_grad(
         *ri -= yi;
         rr += *ri * *ri;
     }
+    rr
+}
+
+/// `r = X w − y`, `g = Xᵀ r / n`; returns `‖r‖²`. Two sequential faer mat-vecs
+/// (`2·n·d` multiply-adds each); the agents run in parallel around this.
+pub(crate) fn residual_grad(
+    data: &LocalData,
+    dim: usize,
+    w: &[f64],
+    r: &mut [f64],
+    g: &mut [f64],
+) -> f64 {
+    let n = data.y.len();
+    let rr = residual_sq(data, dim, w, r);
+    let x = MatRef::from_row_major_slice(&data.x, n, dim);
     matmul(
         ColMut::from_slice_mut(g).as_mat_mut(),
         Accum::Replace,

@@ -19,6 +19,20 @@ pub enum StopReason {
     },
 }
 
+/// Which iterate of a run is its estimate (spec §2.1 "Stopping rule").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stopping {
+    /// The last iterate (`Fixed(T)`).
+    #[default]
+    Fixed,
+    /// The iterate with the smallest mean agent error: needs `w*`, so for studies only.
+    OracleBest,
+    /// The iterate with the smallest network-averaged held-out loss (first one on ties):
+    /// a rule a practitioner can use (our choice; the paper shows whole curves).
+    ValidationLoss,
+}
+
 /// Metrics at iterates `t = 0, 1, …` (index = number of rounds done).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Trace {
@@ -32,6 +46,11 @@ pub struct Trace {
     pub consensus: Vec<f64>,
     /// Training loss `F = (1/m) Σ_i (1/n_i) ‖X_i w_{t,i} − y_i‖²` (no ½).
     pub loss: Vec<f64>,
+    /// Held-out loss `(1/m) Σ_i (1/h_i) ‖X̃_i w_{t,i} − ỹ_i‖²` on each agent's own held-out
+    /// samples (empty unless the run was given a holdout; the
+    /// [`Stopping::ValidationLoss`] rule reads it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub val_loss: Vec<f64>,
     /// Communication totals.
     pub comm: CommStats,
     /// Why the run ended.
@@ -42,13 +61,40 @@ impl Trace {
     /// `(argmin t, min err_agents)` (the `OracleBest` stopping rule, studies only).
     #[must_use]
     pub fn best(&self) -> (usize, f64) {
-        self.err_agents
-            .iter()
-            .enumerate()
-            .fold(
-                (0, f64::INFINITY),
-                |(bi, bv), (i, &v)| if v < bv { (i, v) } else { (bi, bv) },
-            )
+        argmin(&self.err_agents)
+    }
+
+    /// `(t, err_agents[t])` for the iterate that `rule` selects; `None` if the trace is
+    /// empty, or for [`Stopping::ValidationLoss`] when the run had no holdout.
+    ///
+    /// # Examples
+    /// ```
+    /// use gdlab_decentral::{Stopping, Trace};
+    /// let t = Trace {
+    ///     err_agents: vec![1.0, 0.2, 0.1, 0.4],
+    ///     val_loss: vec![2.0, 0.5, 0.6, 0.9],
+    ///     ..Default::default()
+    /// };
+    /// assert_eq!(t.select(Stopping::Fixed), Some((3, 0.4)));
+    /// assert_eq!(t.select(Stopping::OracleBest), Some((2, 0.1)));
+    /// assert_eq!(t.select(Stopping::ValidationLoss), Some((1, 0.2)));
+    /// ```
+    #[must_use]
+    pub fn select(&self, rule: Stopping) -> Option<(usize, f64)> {
+        if self.err_agents.is_empty() {
+            return None;
+        }
+        let t = match rule {
+            Stopping::Fixed => self.err_agents.len() - 1,
+            Stopping::OracleBest => self.best().0,
+            Stopping::ValidationLoss => {
+                if self.val_loss.is_empty() {
+                    return None;
+                }
+                argmin(&self.val_loss).0
+            }
+        };
+        self.err_agents.get(t).map(|&e| (t, e))
     }
 
     /// The last recorded mean agent error.
@@ -70,10 +116,26 @@ impl Trace {
             err_bar: Vec::with_capacity(n),
             consensus: Vec::with_capacity(n),
             loss: Vec::with_capacity(n),
+            val_loss: Vec::new(),
             comm: CommStats::default(),
             stop: StopReason::Completed,
         }
     }
+}
+
+/// `(index, value)` of the first smallest value (`(0, ∞)` for an empty slice; NaN never
+/// wins).
+fn argmin(xs: &[f64]) -> (usize, f64) {
+    xs.iter().enumerate().fold(
+        (0, f64::INFINITY),
+        |(bi, bv), (i, &v)| {
+            if v < bv {
+                (i, v)
+            } else {
+                (bi, bv)
+            }
+        },
+    )
 }
 
 /// Coordinates per chunk of the network-wide metric pass (fixed, so sums do not depend on

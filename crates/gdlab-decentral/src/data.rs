@@ -18,6 +18,24 @@ pub struct LocalData {
 }
 
 impl LocalData {
+    /// All rows of `parts` in order: one agent holding everyone's data.
+    ///
+    /// # Examples
+    /// ```
+    /// use gdlab_decentral::LocalData;
+    /// let a = LocalData { x: vec![1.0, 2.0], y: vec![3.0] };
+    /// let b = LocalData { x: vec![4.0, 5.0, 6.0, 7.0], y: vec![8.0, 9.0] };
+    /// let s = LocalData::stack(&[a, b]);
+    /// assert_eq!((s.x.len(), s.y), (6, vec![3.0, 8.0, 9.0]));
+    /// ```
+    #[must_use]
+    pub fn stack(parts: &[LocalData]) -> LocalData {
+        LocalData {
+            x: parts.iter().flat_map(|a| a.x.iter().copied()).collect(),
+            y: parts.iter().flat_map(|a| a.y.iter().copied()).collect(),
+        }
+    }
+
     /// Number of local samples `n_i`.
     #[must_use]
     pub fn n_samples(&self) -> usize {
@@ -151,15 +169,9 @@ impl DecentralProblem {
     /// All data stacked into one agent (the centralized problem), rows in agent order.
     #[must_use]
     pub fn stacked(&self) -> DecentralProblem {
-        let mut x = Vec::with_capacity(self.n_total() * self.dim);
-        let mut y = Vec::with_capacity(self.n_total());
-        for a in &self.agents {
-            x.extend_from_slice(&a.x);
-            y.extend_from_slice(&a.y);
-        }
         DecentralProblem {
             dim: self.dim,
-            agents: vec![LocalData { x, y }],
+            agents: vec![LocalData::stack(&self.agents)],
             w_star: self.w_star.clone(),
             support: self.support.clone(),
             noise_std: self.noise_std,

@@ -216,6 +216,26 @@ impl DgdConfig {
         };
         cfg.run(&problem.stacked(), &single)
     }
+
+    /// [`run_centralized`](Self::run_centralized) with the agents' held-out samples pooled
+    /// into one holdout (rows in agent order), recording [`Trace::val_loss`].
+    ///
+    /// # Errors
+    /// As [`run_with_holdout`](Self::run_with_holdout).
+    pub fn run_centralized_with_holdout(
+        &self,
+        problem: &DecentralProblem,
+        holdout: &[LocalData],
+    ) -> Result<DgdOutcome> {
+        let single =
+            MixingMatrix::new(&Graph::complete(1)?, crate::mixing::WeightRule::Metropolis)?;
+        let cfg = DgdConfig {
+            truncation: None,
+            order: MixOrder::Atc,
+            ..*self
+        };
+        cfg.run_with_holdout(&problem.stacked(), &single, &[LocalData::stack(holdout)])
+    }
 }
 
 /// A DGD run advanced one round at a time (what [`DgdConfig::run`] loops over; also used by

@@ -6,12 +6,14 @@
 //! early stopping reaches the centralized statistical error over a network, without any
 //! explicit penalty, and beats tuned decentralized LASSO; T-DGD (top-s messages) does the
 //! same at high SNR with far fewer bits. The study runs spec §5 exactly on 3 seeds (median
-//! decides each check) and, in full mode, the §4 d- and m-sweeps on 20 seeds.
+//! decides each check) and, in full mode, Figs. 2-6 of §4 at the paper's settings on 20 seeds.
 //!
 //! Layout: [`config`] (sizes for Quick/Full), `run` (the experiment and the checks, whose
-//! thresholds are the `const`s at its top, each citing its source).
+//! thresholds are the `const`s at its top, each citing its source), `full` (the full-mode
+//! figures: Figs. 2-6 of the paper at their settings).
 
 pub mod config;
+mod full;
 mod run;
 
 use crate::report::Report;

@@ -2,14 +2,14 @@
 
 use gdlab_core::Seed;
 use gdlab_decentral::{
-    max_local_smoothness, oracle_least_squares, tune_er_to_rho, DecentralProblem, DgdConfig, Graph,
-    LassoConfig, LassoMethod, MixOrder, MixingMatrix, SparseRegressionConfig, Stopping, Trace,
-    TruncVariant, Truncation, WeightRule,
+    max_local_smoothness, oracle_least_squares, DecentralProblem, DgdConfig, Graph, LassoConfig,
+    LassoMethod, MixOrder, MixingMatrix, SparseRegressionConfig, Stopping, Trace, TruncVariant,
+    Truncation, WeightRule,
 };
 use rayon::prelude::*;
 use serde_json::{json, Value};
 
-use super::config::{Config, Scenario};
+use super::config::Config;
 use crate::report::{fmt_num, LinePlot, Report, Series};
 use crate::study::{Mode, RunOpts, StudyError};
 use crate::verdict::{Check, Cmp, Verdict};
@@ -36,15 +36,10 @@ const CGD_VS_ORACLE: f64 = 1.3;
 const TDGD_VS_DGD: f64 = 1.2;
 /// Check 7b: bits sent by T-DGD ≤ 0.1 × bits of DGD (to each method's best iterate).
 const TDGD_BITS_RATIO: f64 = 0.1;
-/// Full mode: per scenario, E(DGD-ATC) ≤ 1.35 × E(CGD) (check 1's threshold, spec §5
-/// "same qualitative checks, ratios taken per graph").
-const FULL_ATC_VS_CGD: f64 = ATC_ER_VS_CGD;
 /// Validation: ρ of the ring vs its closed form, to eigen-solver accuracy (c·m·ε).
 const RHO_TOL: f64 = 1e-12;
 /// Validation: row/column sums and symmetry of W to rounding (64·m·ε).
 const STOCH_TOL: f64 = 1e-13;
-/// Full-mode ER search: grid of edge probabilities × seeds per p.
-const ER_SEARCH: (usize, usize) = (24, 4);
 /// Held-out samples per agent for the informational `ValidationLoss` stopping rule (our
 /// choice: a third of the 30 training samples, drawn from their own streams so the training
 /// data and every checked number are unchanged).
@@ -303,7 +298,7 @@ fn run_seed(cfg: &Config, seed: Seed, keep: bool) -> Result<SeedOut, StudyError>
     })
 }
 
-fn median(mut xs: Vec<f64>) -> f64 {
+pub(super) fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(f64::total_cmp);
     let n = xs.len();
     if n == 0 {
@@ -315,7 +310,7 @@ fn median(mut xs: Vec<f64>) -> f64 {
     }
 }
 
-fn per_seed(xs: &[f64]) -> String {
+pub(super) fn per_seed(xs: &[f64]) -> String {
     xs.iter()
         .map(|x| fmt_num(*x))
         .collect::<Vec<_>>()
@@ -366,7 +361,7 @@ pub(super) fn run(
     tables(cfg, &outs, report)?;
     plots(cfg, &outs[0], report)?;
     if opts.mode == Mode::Full {
-        full(cfg, opts, &mut v, report)?;
+        super::full::full(cfg, opts, &mut v, report)?;
     }
     provenance(report);
     Ok(v)
@@ -794,97 +789,6 @@ fn plots(cfg: &Config, o: &SeedOut, report: &mut Report) -> Result<(), StudyErro
     Ok(())
 }
 
-/// Full mode: the §4 sweeps over d and m on ER graphs tuned to the target ρ.
-fn full(
-    cfg: &Config,
-    opts: &RunOpts,
-    v: &mut Verdict,
-    report: &mut Report,
-) -> Result<(), StudyError> {
-    report.heading("Full-scale sweeps (spec §4, Figs. 2 and 3)");
-    report.paragraph(
-        "Per scenario and seed: an ER graph tuned to the target ρ (grid over p and seed, \
-         Metropolis weights), CGD and DGD-ATC with η = 0.2/(4·w*_max) = 0.05, E = min_t mean \
-         agent error. Check: median over seeds of E(DGD-ATC)/E(CGD) ≤ 1.35 (check 1's threshold).",
-    );
-    let mut rows = Vec::new();
-    for sc in &cfg.scenarios {
-        let vals: Vec<(f64, f64, f64, f64)> = (0..cfg.n_seeds)
-            .into_par_iter()
-            .map(|k| full_seed(sc, opts.seed.derive(sc.id).index(k as u64)))
-            .collect::<Result<_, _>>()?;
-        let ratios: Vec<f64> = vals.iter().map(|x| x.2 / x.1).collect();
-        v.push(Check::claim(
-            format!(
-                "full {}: E(DGD-ATC)/E(CGD), {} (median over {} seeds)",
-                sc.id, sc.what, cfg.n_seeds
-            ),
-            median(ratios.clone()),
-            Cmp::Le,
-            FULL_ATC_VS_CGD,
-        ));
-        rows.push(vec![
-            sc.id.to_string(),
-            format!(
-                "d = {}, s = {}, m = {}, N = {}, α = {:e}",
-                sc.dim, sc.sparsity, sc.n_agents, sc.total_samples, sc.alpha
-            ),
-            fmt_num(median(vals.iter().map(|x| x.0).collect())),
-            fmt_num(median(vals.iter().map(|x| x.1).collect())),
-            fmt_num(median(vals.iter().map(|x| x.2).collect())),
-            fmt_num(median(vals.iter().map(|x| x.3).collect())),
-            per_seed(&ratios),
-        ]);
-    }
-    report.table(
-        "Full-mode scenarios (medians over seeds)",
-        &[
-            "scenario",
-            "setting",
-            "ρ",
-            "E(CGD)",
-            "E(DGD-ATC)",
-            "oracle LS",
-            "ratio per seed",
-        ],
-        rows,
-    )?;
-    Ok(())
-}
-
-fn full_seed(sc: &Scenario, seed: Seed) -> Result<(f64, f64, f64, f64), StudyError> {
-    let problem = SparseRegressionConfig {
-        dim: sc.dim,
-        sparsity: sc.sparsity,
-        n_agents: sc.n_agents,
-        samples_per_agent: 1,
-        total_samples: Some(sc.total_samples),
-        noise_std: sc.noise_std,
-        magnitude: sc.magnitude,
-    }
-    .generate(seed.derive("data"))?;
-    let tuned = tune_er_to_rho(
-        sc.n_agents,
-        sc.target_rho,
-        WeightRule::Metropolis,
-        seed.derive("er"),
-        ER_SEARCH.0,
-        ER_SEARCH.1,
-    )?;
-    let w = MixingMatrix::new(&tuned.graph, WeightRule::Metropolis)?;
-    let dgd = DgdConfig {
-        step_size: 0.05 / sc.magnitude,
-        init_scale: sc.alpha,
-        n_rounds: sc.n_rounds,
-        order: MixOrder::Atc,
-        truncation: None,
-    };
-    let cgd = dgd.run_centralized(&problem)?.trace.best().1;
-    let atc = dgd.run(&problem, &w)?.trace.best().1;
-    let oracle = problem.error(&oracle_least_squares(&problem)?);
-    Ok((w.rho(), cgd, atc, oracle))
-}
-
 fn provenance(report: &mut Report) {
     report.heading("Provenance: what is and is not the paper's");
     report.note(
@@ -909,27 +813,6 @@ fn provenance(report: &mut Report) {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
-
-    #[test]
-    fn full_mode_scenario_runs_on_a_tiny_setting() {
-        let sc = Scenario {
-            id: "tiny",
-            what: "smoke test",
-            dim: 60,
-            sparsity: 2,
-            n_agents: 6,
-            total_samples: 100,
-            noise_std: 0.5,
-            magnitude: 1.0,
-            target_rho: 0.5,
-            alpha: 1e-6,
-            n_rounds: 300,
-        };
-        let (rho, cgd, atc, oracle) = full_seed(&sc, Seed(1)).unwrap();
-        assert!(rho > 0.0 && rho < 1.0);
-        assert!(cgd.is_finite() && atc.is_finite() && oracle.is_finite());
-        assert!(cgd < 1.0 && atc < 1.0, "{cgd} {atc}");
-    }
 
     #[test]
     fn median_of_odd_and_even() {

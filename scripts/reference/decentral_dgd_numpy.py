@@ -81,8 +81,18 @@ def rho(w):
     return np.linalg.norm(w - np.ones((m, m)) / m, 2)
 
 
-def dgd_atc(xs, ys, w_mix, w_star, alpha, eta, rounds):
-    """err_agents(t) for t = 0..rounds: adapt (local multiplicative step), then combine."""
+def top_k(x, k):
+    """Trun_k per row: keep the k largest |x_j| (ties: lowest index), zero the rest."""
+    out = np.zeros_like(x)
+    for i, row in enumerate(x):
+        keep = np.lexsort((np.arange(len(row)), -np.abs(row)))[:k]
+        out[i, keep] = row[keep]
+    return out
+
+
+def dgd_atc(xs, ys, w_mix, w_star, alpha, eta, rounds, k=None):
+    """err_agents(t) for t = 0..rounds: adapt (local multiplicative step), then combine.
+    With k: T-DGD (spec §2.3), every agent mixes the top-k truncated updated vectors."""
     m, d = len(xs), len(w_star)
     u = np.full((m, d), alpha)
     v = np.full((m, d), alpha)
@@ -95,6 +105,8 @@ def dgd_atc(xs, ys, w_mix, w_star, alpha, eta, rounds):
         g = np.stack([x.T @ (x @ w[i] - y) / len(y) for i, (x, y) in enumerate(zip(xs, ys))])
         u_hat = u - 4 * eta * u * g
         v_hat = v + 4 * eta * v * g
+        if k is not None:
+            u_hat, v_hat = top_k(u_hat, k), top_k(v_hat, k)
         u = w_mix @ u_hat
         v = w_mix @ v_hat
     return np.array(errs)
@@ -110,10 +122,13 @@ def oracle_ls(xs, ys, support, d):
 
 
 def compare(args):
-    d, s, m, n, sigma, alpha, eta, rounds = 300, 4, 6, 25, 0.5, 1e-6, 0.05, 600
+    d, s, m, n, alpha, rounds = 300, 4, 6, 25, 1e-6, 600
+    # T-DGD needs high SNR (spec §2.3): magnitude 10, sigma = 0.1, 4*eta*w*_max = 0.2.
+    sigma, magnitude, eta = (0.1, 10.0, 0.005) if args.tdgd else (0.5, 1.0, 0.05)
+    k = s if args.tdgd else None
     rng = np.random.default_rng(args.seed)
-    w_star, _, xs, ys = draw(rng, d, s, m, n, sigma, 1.0)
-    ours = dgd_atc(xs, ys, metropolis(ring(m)), w_star, alpha, eta, rounds)
+    w_star, _, xs, ys = draw(rng, d, s, m, n, sigma, magnitude)
+    ours = dgd_atc(xs, ys, metropolis(ring(m)), w_star, alpha, eta, rounds, k)
     with tempfile.TemporaryDirectory() as tmp:
         for i, (x, y) in enumerate(zip(xs, ys)):
             np.save(os.path.join(tmp, f"shard-{i}.npy"), np.hstack([x, y[:, None]]))
@@ -121,10 +136,12 @@ def compare(args):
         cfg = {
             "graph": {"kind": "ring", "n_nodes": m},
             "problem": {"dim": d, "sparsity": s, "n_agents": m, "samples_per_agent": n,
-                        "noise_std": sigma, "magnitude": 1.0},
+                        "noise_std": sigma, "magnitude": magnitude},
             "algorithms": [{"algorithm": "dgd", "step_size": eta, "init_scale": alpha,
                             "n_rounds": rounds}],
         }
+        if k is not None:
+            cfg["algorithms"][0]["truncation"] = {"k": k}
         cfg_path = os.path.join(tmp, "cfg.json")
         with open(cfg_path, "w") as f:
             json.dump(cfg, f)
@@ -135,7 +152,7 @@ def compare(args):
         with open(os.path.join(out, "result.json")) as f:
             theirs = np.array(json.load(f)["runs"][0]["trace"]["err_agents"])
     rel = np.max(np.abs(theirs - ours) / np.abs(ours))
-    print(f"DGD-ATC, ring-{m}, d = {d}, {rounds} rounds, NumPy seed {args.seed}: "
+    print(f"{'T-DGD (k = s)' if k else 'DGD-ATC'}, ring-{m}, d = {d}, {rounds} rounds, NumPy seed {args.seed}: "
           f"max relative difference of err_agents(t) = {rel:.2e} "
           f"(min error {ours.min():.6f} at t = {ours.argmin()})")
     return 0 if rel < 1e-8 else 1
@@ -173,6 +190,7 @@ def main():
     c = sub.add_parser("compare")
     c.add_argument("--gdlab", default="target/release/gdlab")
     c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--tdgd", action="store_true", help="compare T-DGD (paper rule, k = s) instead")
     w = sub.add_parser("sweep")
     w.add_argument("--seeds", type=int, default=20)
     args = p.parse_args()

@@ -621,4 +621,21 @@ mod tests {
         let m = run(&cfg, &tiny(Figure::TruncatedBaselines, 10.0, 0.1));
         assert!(get(&m, "min truncated baseline / E(T-DGD)") > 0.0, "{m:?}");
     }
+
+    /// One seed of each paper-size scenario except the d = 40 000 and m = 100 ones (minutes
+    /// on 2 cores): `cargo test --release -p gdlab-studies --lib paper_size -- --ignored
+    /// --nocapture` prints the metrics.
+    #[test]
+    #[ignore = "paper-size runs take minutes; run by hand"]
+    fn paper_size_scenarios_one_seed() {
+        let cfg = Config::for_mode(Mode::Full);
+        for sc in cfg.scenarios.iter().filter(|sc| {
+            sc.dim <= 4000
+                && !matches!(sc.figure, Figure::MSweep { .. })
+                && !matches!(sc.figure, Figure::AlphaSweep { .. })
+        }) {
+            let m = run(&cfg, sc);
+            eprintln!("{}: {m:?}", sc.id);
+        }
+    }
 }

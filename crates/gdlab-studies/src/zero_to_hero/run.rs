@@ -855,7 +855,7 @@ pub(super) fn run(
             "train_loss",
             "Training loss",
             "step",
-            &format!("{loss_name} (window mean)"),
+            format!("{loss_name} (window mean)"),
         )
         .log_y()
         .with_series(Series::new(

@@ -833,7 +833,8 @@ pub(super) fn run(
             "Deviation from spec §4.3 (model design, not a paper hyper-parameter): the toy \
              network predicts the clean image x̂₀ and is trained on x₀-MSE; the sampler gets \
              ε̂ = (x_t − √ᾱ·x̂₀)/√(1−ᾱ), so every DDIM step's x̂₀ is the network output. The \
-             spec's plain ε-network (same size and training) plateaued at ε-MSE ≈ 0.23 for \
+             spec's plain ε-network (same size and training; measured once while fixing issue 11, not \
+             recomputed by this run) plateaued at ε-MSE ≈ 0.23 for \
              every t ≥ 400, where the trivial ε̂ = x_t scores 0.006 at t = 981: its 64-wide \
              residual stream, which also carries the source patch, does not copy the 48 \
              per-pixel noise values of a token, and x̂₀ = (x_t − √(1−ᾱ)ε̂)/√ᾱ multiplies that \

@@ -35,6 +35,94 @@ pub fn cfg_combine(eps_uncond: &Tensor, eps_cond: &Tensor, scale: f64) -> Result
     Ok((eps_uncond + (eps_cond - eps_uncond)?.affine(scale, 0.0)?)?)
 }
 
+/// The oracle noise predictor of a known clean batch `x0`: the exact noise implied by the
+/// input,
+///
+/// $$ \varepsilon^\star(z, t) = \frac{z - \sqrt{\bar\alpha_t}\, x_0}{\sqrt{1 - \bar\alpha_t}}. $$
+///
+/// With it every DDIM step predicts `x̂_0 = x_0` exactly, so a correct sampler (any η, with
+/// or without resampling) must end at `√ᾱ_0·x_0 + √(1−ᾱ_0)·e` with `e` of unit RMS, and
+/// with η = 0 at exactly `√ᾱ_0·x_0 + √(1−ᾱ_0)·ε⋆(z_T, τ_0)` (the DDIM marginal property).
+/// This is the end-to-end check of the sampler that needs no trained network.
+///
+/// With `guidance = Some(s)` the predictor runs like a classifier-free-guided network: a
+/// doubled batch `[uncond; cond]`, both halves oracle, combined by [`cfg_combine`] with
+/// scale `s` (both branches exact ⇒ guidance is the identity).
+///
+/// Every call records the RMS of the implied noise `ε⋆` of its input (see
+/// [`OracleEps::implied_rms`]): a sampler that injects the wrong noise variance (η, the
+/// re-noise) drifts away from 1.
+#[derive(Debug)]
+pub struct OracleEps {
+    x0: Tensor,
+    sched: NoiseSchedule,
+    guidance: Option<f64>,
+    rms: std::sync::Mutex<Vec<(usize, f64)>>,
+}
+
+impl OracleEps {
+    /// The oracle of `x0` `(B, …)` under `sched`; `guidance = Some(s)` evaluates it as a
+    /// CFG pair with scale `s`.
+    #[must_use]
+    pub fn new(x0: Tensor, sched: NoiseSchedule, guidance: Option<f64>) -> Self {
+        OracleEps {
+            x0,
+            sched,
+            guidance,
+            rms: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// `ε⋆(z, t)` for the rows of `z` (same shape as `x0`).
+    ///
+    /// # Errors
+    /// [`DiffusionError::OutOfRange`] if `t ≥ T`; tensor errors (shape mismatch).
+    pub fn implied_noise(&self, z: &Tensor, t: usize) -> Result<Tensor> {
+        if t >= self.sched.n_train() {
+            return Err(DiffusionError::OutOfRange {
+                field: "t",
+                value: t as f64,
+                allowed: "0..T",
+            });
+        }
+        let a = self.sched.alpha_bar(t);
+        Ok((z - self.x0.affine(a.sqrt(), 0.0)?)?.affine(1.0 / (1.0 - a).sqrt(), 0.0)?)
+    }
+
+    /// `(t, RMS of ε⋆(z_in, t))` of every evaluation so far, in call order.
+    #[must_use]
+    pub fn implied_rms(&self) -> Vec<(usize, f64)> {
+        self.rms.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+}
+
+impl Denoiser for OracleEps {
+    fn eps(
+        &self,
+        z: &Tensor,
+        t: usize,
+        _ctrl: Option<&mut (dyn AttentionController + '_)>,
+    ) -> Result<Tensor> {
+        let e = self.implied_noise(z, t)?;
+        let rms = f64::from(e.sqr()?.mean_all()?.to_scalar::<f32>()?).sqrt();
+        if let Ok(mut v) = self.rms.lock() {
+            v.push((t, rms));
+        }
+        match self.guidance {
+            None => Ok(e),
+            Some(s) => {
+                // The network batch of a guided model: [uncond; cond], both exact here.
+                let b = z.dim(0)?;
+                let z2 = Tensor::cat(&[z, z], 0)?;
+                let x02 = Tensor::cat(&[&self.x0, &self.x0], 0)?;
+                let a = self.sched.alpha_bar(t);
+                let e2 = (z2 - x02.affine(a.sqrt(), 0.0)?)?.affine(1.0 / (1.0 - a).sqrt(), 0.0)?;
+                cfg_combine(&e2.narrow(0, 0, b)?, &e2.narrow(0, b, b)?, s)
+            }
+        }
+    }
+}
+
 /// Independent normal streams, one per batch row (spec pitfall 17: one seeded stream per
 /// generation, consumed in a fixed order: initial noise, then per evaluation the DDIM η
 /// noise, then the re-noise).
@@ -382,6 +470,141 @@ mod tests {
             .unwrap()[0];
         assert!((f64::from(out) - (2.0 * a.sqrt() - (1.0 - a).sqrt())).abs() < 1e-6);
         assert!(renoise(&sched, &t1(&[2.0]), 900, 880, &t1(&[-1.0])).is_err());
+    }
+
+    /// A clean batch that looks like the toy data: white background (1.0) with "objects"
+    /// of values in [−1, 1], 4 rows × 36 tokens × 48 values.
+    fn clean_batch() -> Tensor {
+        let mut rng = Seed(11).rng();
+        let v: Vec<f32> = (0..4 * 36 * 48)
+            .map(|i| {
+                let u = gdlab_core::normal::uniform(&mut rng);
+                if (i / 48) % 3 == 0 {
+                    (2.0 * u - 1.0) as f32
+                } else {
+                    1.0
+                }
+            })
+            .collect();
+        Tensor::from_vec(v, (4, 36, 48), &Device::Cpu).unwrap()
+    }
+
+    fn run_oracle(cfg: &SamplerConfig, guidance: Option<f64>) -> (Tensor, Tensor, OracleEps) {
+        let sched = NoiseSchedule::stable_diffusion();
+        let x0 = clean_batch();
+        let den = OracleEps::new(x0.clone(), sched.clone(), guidance);
+        let mut st = NoiseStreams::new((0..4).map(|i| Seed(3).index(i).rng()).collect());
+        let z_t = st.draw(&[36, 48], &Device::Cpu).unwrap();
+        let out = sample(&den, &sched, cfg, &z_t, &mut st, None).unwrap();
+        (z_t, out, den)
+    }
+
+    fn rms(x: &Tensor) -> f64 {
+        f64::from(
+            x.sqr()
+                .unwrap()
+                .mean_all()
+                .unwrap()
+                .to_scalar::<f32>()
+                .unwrap(),
+        )
+        .sqrt()
+    }
+
+    fn max_abs(x: &Tensor) -> f64 {
+        f64::from(
+            x.abs()
+                .unwrap()
+                .max_all()
+                .unwrap()
+                .to_scalar::<f32>()
+                .unwrap(),
+        )
+    }
+
+    #[test]
+    fn oracle_eps_eta0_follows_the_ddim_marginal_exactly() {
+        // η = 0, no resampling: DDIM keeps the implied noise of z_T, so the output is
+        // √ᾱ_0·x0 + √(1−ᾱ_0)·ε⋆(z_T, τ_0), to f32 rounding, for the uniform and the
+        // Hourglass lists.
+        let sched = NoiseSchedule::stable_diffusion();
+        let a0 = sched.alpha_bar(0);
+        let lists = [
+            crate::schedule::uniform_timesteps(25, 1000).unwrap(),
+            crate::schedule::uniform_timesteps(66, 1000).unwrap(),
+            crate::schedule::hourglass(&crate::schedule::HOURGLASS_STAGES, 1000).unwrap(),
+        ];
+        for ts in lists {
+            let t0 = ts[0];
+            let (z_t, out, den) = run_oracle(&SamplerConfig::ddim(ts, 0.0), None);
+            let e = den.implied_noise(&z_t, t0).unwrap();
+            let want = (clean_batch().affine(a0.sqrt(), 0.0).unwrap()
+                + e.affine((1.0 - a0).sqrt(), 0.0).unwrap())
+            .unwrap();
+            let err = max_abs(&(&out - &want).unwrap());
+            assert!(err < 1e-4, "t0 = {t0}: max error {err}");
+            // ... which is x0 up to the ᾱ_0 noise level (√(1−ᾱ_0) ≈ 0.029).
+            let to_x0 = max_abs(&(&out - clean_batch()).unwrap());
+            assert!(to_x0 < 6.0 * (1.0 - a0).sqrt(), "{to_x0}");
+        }
+    }
+
+    #[test]
+    fn oracle_eps_keeps_unit_noise_for_every_eta_resampling_and_guidance() {
+        // Any η, with or without resampling, with or without CFG: every evaluation sees an
+        // input whose implied noise has unit RMS (the noise variance of the DDIM η term and
+        // of the re-noise is right), and the output is x0 at the ᾱ_0 noise level.
+        let sched = NoiseSchedule::stable_diffusion();
+        let a0 = sched.alpha_bar(0);
+        let hg = crate::schedule::hourglass(&crate::schedule::HOURGLASS_STAGES, 1000).unwrap();
+        for eta in [0.0, 0.5, 1.0] {
+            for r in [1, 5] {
+                for guidance in [None, Some(2.0)] {
+                    let cfg = SamplerConfig {
+                        timesteps: hg.clone(),
+                        eta,
+                        resample_r: r,
+                        resample_min_t: 800,
+                    };
+                    let (_, out, den) = run_oracle(&cfg, guidance);
+                    let rmss = den.implied_rms();
+                    assert_eq!(rmss.len(), cfg.nfe());
+                    for (t, v) in rmss {
+                        assert!(
+                            (v - 1.0).abs() < 0.1,
+                            "η = {eta}, R = {r}, CFG {guidance:?}: RMS {v} at t = {t}"
+                        );
+                    }
+                    let e_final = (&out - clean_batch().affine(a0.sqrt(), 0.0).unwrap())
+                        .unwrap()
+                        .affine(1.0 / (1.0 - a0).sqrt(), 0.0)
+                        .unwrap();
+                    let fr = rms(&e_final);
+                    assert!((fr - 1.0).abs() < 0.1, "final implied RMS {fr}");
+                    let to_x0 = max_abs(&(&out - clean_batch()).unwrap());
+                    assert!(to_x0 < 6.0 * (1.0 - a0).sqrt(), "{to_x0}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn oracle_eps_guidance_with_equal_branches_is_the_identity() {
+        // Both CFG branches exact ⇒ ε_u + s·(ε_c − ε_u) = ε_u bit for bit, so the guided
+        // and unguided samplers agree exactly (η = 1 with resampling draws the same noise).
+        let hg = crate::schedule::hourglass(&crate::schedule::HOURGLASS_STAGES, 1000).unwrap();
+        let cfg = SamplerConfig {
+            timesteps: hg,
+            eta: 1.0,
+            resample_r: 5,
+            resample_min_t: 800,
+        };
+        let (_, plain, _) = run_oracle(&cfg, None);
+        let (_, guided, _) = run_oracle(&cfg, Some(2.0));
+        assert_eq!(
+            plain.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
+            guided.flatten_all().unwrap().to_vec1::<f32>().unwrap()
+        );
     }
 
     struct Linear;

@@ -1,4 +1,5 @@
-//! Training the toy denoiser (spec §4.3 "Training"): SD noise schedule, ε-MSE, 10%
+//! Training the toy denoiser (spec §4.3 "Training"): SD noise schedule, MSE of the
+//! network output against its target (`x_0` by default, `v` or `ε`, see [`Prediction`]), 10%
 //! condition dropout, AdamW with cosine decay, data rendered on the fly; weights cached by
 //! configuration hash.
 
@@ -10,7 +11,7 @@ use gdlab_core::normal::{fill_normals, uniform};
 use gdlab_core::{GdRng, Seed};
 use serde::{Deserialize, Serialize};
 
-use super::model::{ToyConfig, ToyUvit};
+use super::model::{Prediction, ToyConfig, ToyUvit};
 use super::render::{patchify, render, Camera, Scene};
 use crate::error::{DiffusionError, Result};
 use crate::schedule::NoiseSchedule;
@@ -20,7 +21,8 @@ pub const DELTAS_DEG: [f64; 7] = [45.0, -45.0, 90.0, -90.0, 135.0, -135.0, 180.0
 
 /// Bumped whenever the model, data or training code changes numbers, so stale caches are
 /// never reused.
-pub const CACHE_VERSION: u32 = 1;
+/// Version 2: the network predicts `x_0` by default ([`Prediction::X0`]).
+pub const CACHE_VERSION: u32 = 2;
 
 /// A source/target view pair of one scene.
 #[derive(Clone, Debug, PartialEq)]
@@ -105,7 +107,8 @@ impl Default for TrainConfig {
 /// What training produced besides the weights.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainLog {
-    /// Mean ε-MSE over consecutive windows of `window` steps.
+    /// Mean training loss (MSE of the network output against its target, `x_0`, `v` or `ε`, see
+    /// [`ToyConfig::prediction`]) over consecutive windows of `window` steps.
     pub loss_windows: Vec<f64>,
     /// Steps per window.
     pub window: usize,
@@ -165,13 +168,16 @@ pub fn init_model(cfg: &ToyConfig, seed: Seed, device: &Device) -> Result<(VarMa
     Ok((vm, model))
 }
 
-/// One training batch: noisy targets, source patches, poses, timesteps and the true noise.
+/// One training batch: noisy targets, source patches, poses, timesteps, the true noise and
+/// the regression target of the network's parameterisation (`ε` or `v`).
 struct Batch {
     x: Tensor,
     src: Tensor,
     pose: Tensor,
     t: Vec<usize>,
+    #[cfg_attr(not(test), allow(dead_code))]
     eps: Tensor,
+    target: Tensor,
 }
 
 fn make_batch(
@@ -180,20 +186,23 @@ fn make_batch(
     sched: &NoiseSchedule,
     rng: &mut GdRng,
     device: &Device,
+    fixed_t: Option<usize>,
 ) -> Result<Batch> {
     let (n, p) = (cfg.tokens(), cfg.patch_dim());
     let bs = tc.batch_size;
-    let (mut xs, mut srcs, mut poses, mut ts, mut epss) = (
+    let (mut xs, mut srcs, mut poses, mut ts, mut epss, mut tgts) = (
         Vec::with_capacity(bs * n * p),
         Vec::with_capacity(bs * n * p),
         Vec::with_capacity(bs * 4),
         Vec::with_capacity(bs),
         Vec::with_capacity(bs * n * p),
+        Vec::with_capacity(bs * n * p),
     );
     let mut noise = vec![0.0f64; n * p];
     for _ in 0..bs {
         let pair = ViewPair::random(rng);
-        let t = ((uniform(rng) * sched.n_train() as f64) as usize).min(sched.n_train() - 1);
+        let drawn = ((uniform(rng) * sched.n_train() as f64) as usize).min(sched.n_train() - 1);
+        let t = fixed_t.unwrap_or(drawn);
         let drop = uniform(rng) < tc.cond_dropout;
         fill_normals(rng, &mut noise);
         let x0 = patchify(&pair.target(cfg.image), cfg.image, cfg.patch);
@@ -205,6 +214,16 @@ fn make_batch(
                 .map(|(&x, &e)| (sa * f64::from(x) + sb * e) as f32),
         );
         epss.extend(noise.iter().map(|&e| e as f32));
+        match cfg.prediction {
+            Prediction::Eps => tgts.extend(noise.iter().map(|&e| e as f32)),
+            // v = √ᾱ·ε − √(1−ᾱ)·x0
+            Prediction::V => tgts.extend(
+                x0.iter()
+                    .zip(&noise)
+                    .map(|(&x, &e)| (sa * e - sb * f64::from(x)) as f32),
+            ),
+            Prediction::X0 => tgts.extend(x0.iter().copied()),
+        }
         if drop {
             srcs.extend(std::iter::repeat_n(0.0f32, n * p));
             poses.extend([0.0f32; 4]);
@@ -220,6 +239,7 @@ fn make_batch(
         pose: Tensor::from_vec(poses, (bs, 4), device)?,
         t: ts,
         eps: Tensor::from_vec(epss, (bs, n, p), device)?,
+        target: Tensor::from_vec(tgts, (bs, n, p), device)?,
     })
 }
 
@@ -266,9 +286,9 @@ pub fn train(
             * (1.0 + (std::f64::consts::PI * step as f64 / tc.steps as f64).cos());
         opt.set_learning_rate(lr);
         let mut rng = data_seed.index(step as u64).rng();
-        let b = make_batch(cfg, tc, &sched, &mut rng, device)?;
-        let pred = model.forward(&b.x, &b.src, &b.pose, &b.t, None)?;
-        let loss = (pred - &b.eps)?.sqr()?.mean_all()?;
+        let b = make_batch(cfg, tc, &sched, &mut rng, device, None)?;
+        let pred = model.forward_raw(&b.x, &b.src, &b.pose, &b.t, None)?;
+        let loss = (pred - &b.target)?.sqr()?.mean_all()?;
         let lv = f64::from(loss.to_scalar::<f32>()?);
         if !lv.is_finite() {
             return Err(DiffusionError::NonFinite {
@@ -362,4 +382,147 @@ pub fn load_or_train(
         written = Some(w);
     }
     Ok((model.detached(&vm)?, log, Provenance::Trained, written))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sampler::Denoiser;
+    use crate::turntable::GuidedToy;
+
+    fn mse(a: &Tensor, b: &Tensor) -> f64 {
+        f64::from(
+            (a - b)
+                .unwrap()
+                .sqr()
+                .unwrap()
+                .mean_all()
+                .unwrap()
+                .to_scalar::<f32>()
+                .unwrap(),
+        )
+    }
+
+    /// Train/inference consistency: after a few training steps, the loss of one batch is
+    /// the same through the training path (variables, autograd kernels, raw network output
+    /// against its target) and through the path the sampler calls: the detached inference
+    /// model and the guided denoiser, whose `ε̂` is converted back to the network's
+    /// parameterisation. The guided denoiser's conditional branch (guidance 1) must see the
+    /// same source patches, pose and timestep scale as training, and its unconditional
+    /// branch (guidance 0) must be training's dropped condition.
+    #[test]
+    fn training_loss_equals_the_loss_through_the_inference_path() {
+        for prediction in [Prediction::V, Prediction::X0, Prediction::Eps] {
+            let cfg = ToyConfig {
+                prediction,
+                ..ToyConfig::default()
+            };
+            let tc = TrainConfig {
+                steps: 5,
+                batch_size: 6,
+                cond_dropout: 0.0,
+                ..TrainConfig::default()
+            };
+            let dev = Device::Cpu;
+            let (vm, model, _) = train(&cfg, &tc, Seed(4), &dev).unwrap();
+            let inf = model.detached(&vm).unwrap();
+            let sched = NoiseSchedule::stable_diffusion();
+            for t in [1, 201, 601, 981] {
+                let mut rng = Seed(5).index(t as u64).rng();
+                let b = make_batch(&cfg, &tc, &sched, &mut rng, &dev, Some(t)).unwrap();
+                assert!(b.t.iter().all(|&x| x == t));
+                let train_loss = mse(
+                    &model
+                        .forward_raw(&b.x, &b.src, &b.pose, &b.t, None)
+                        .unwrap(),
+                    &b.target,
+                );
+                // ε̂ from the sampler's path, back to the raw parameterisation.
+                let a = sched.alpha_bar(t);
+                let to_raw = |eps: Tensor| match prediction {
+                    Prediction::Eps => eps,
+                    Prediction::V => (eps - b.x.affine((1.0 - a).sqrt(), 0.0).unwrap())
+                        .unwrap()
+                        .affine(1.0 / a.sqrt(), 0.0)
+                        .unwrap(),
+                    Prediction::X0 => (&b.x - eps.affine((1.0 - a).sqrt(), 0.0).unwrap())
+                        .unwrap()
+                        .affine(1.0 / a.sqrt(), 0.0)
+                        .unwrap(),
+                };
+                let inf_loss = mse(
+                    &to_raw(inf.forward(&b.x, &b.src, &b.pose, &b.t, None).unwrap()),
+                    &b.target,
+                );
+                let guided = GuidedToy::new(&inf, &b.src, &b.pose, 1.0).unwrap();
+                let sampler_loss = mse(&to_raw(guided.eps(&b.x, t, None).unwrap()), &b.target);
+                for (name, l) in [("detached", inf_loss), ("guided", sampler_loss)] {
+                    assert!(
+                        (l - train_loss).abs() <= 1e-4 * train_loss.max(1.0),
+                        "{prediction:?}, t = {t}: {name} loss {l} vs training loss {train_loss}"
+                    );
+                }
+                // The ε-MSE is the same through both paths too.
+                let e_train = mse(
+                    &model.forward(&b.x, &b.src, &b.pose, &b.t, None).unwrap(),
+                    &b.eps,
+                );
+                let e_inf = mse(&guided.eps(&b.x, t, None).unwrap(), &b.eps);
+                assert!((e_train - e_inf).abs() <= 1e-5 * e_train.max(1.0));
+                // Unconditional branch (guidance 0) = training's dropped condition.
+                let zeros_src = b.src.zeros_like().unwrap();
+                let zeros_pose = b.pose.zeros_like().unwrap();
+                let dropped = inf
+                    .forward(&b.x, &zeros_src, &zeros_pose, &b.t, None)
+                    .unwrap();
+                let uncond = GuidedToy::new(&inf, &b.src, &b.pose, 0.0)
+                    .unwrap()
+                    .eps(&b.x, t, None)
+                    .unwrap();
+                assert!(mse(&dropped, &uncond) < 1e-10);
+            }
+        }
+    }
+
+    #[test]
+    fn forward_is_the_documented_conversion_and_rejects_bad_timesteps() {
+        // forward = c_x(ᾱ_t)·x_t + c_F(ᾱ_t)·forward_raw, row by row (different t per row):
+        // X0: (1/√(1−ᾱ), −√ᾱ/√(1−ᾱ)); V: (√(1−ᾱ), √ᾱ); Eps: (0, 1).
+        let dev = Device::Cpu;
+        let sched = NoiseSchedule::stable_diffusion();
+        let tc = TrainConfig {
+            batch_size: 3,
+            ..TrainConfig::default()
+        };
+        assert_eq!(ToyConfig::default().prediction, Prediction::X0);
+        for prediction in [Prediction::X0, Prediction::V, Prediction::Eps] {
+            let cfg = ToyConfig {
+                prediction,
+                ..ToyConfig::default()
+            };
+            let (_vm, model) = init_model(&cfg, Seed(6), &dev).unwrap();
+            let b = make_batch(&cfg, &tc, &sched, &mut Seed(7).rng(), &dev, None).unwrap();
+            let raw = model
+                .forward_raw(&b.x, &b.src, &b.pose, &b.t, None)
+                .unwrap();
+            let eps = model.forward(&b.x, &b.src, &b.pose, &b.t, None).unwrap();
+            for (r, &t) in b.t.iter().enumerate() {
+                let a = sched.alpha_bar(t);
+                let (cx, cf) = match prediction {
+                    Prediction::X0 => (1.0 / (1.0 - a).sqrt(), -(a / (1.0 - a)).sqrt()),
+                    Prediction::V => ((1.0 - a).sqrt(), a.sqrt()),
+                    Prediction::Eps => (0.0, 1.0),
+                };
+                let want = (b.x.get(r).unwrap().affine(cx, 0.0).unwrap()
+                    + raw.get(r).unwrap().affine(cf, 0.0).unwrap())
+                .unwrap();
+                let err = mse(&want, &eps.get(r).unwrap());
+                assert!(err < 1e-10, "{prediction:?}, row {r}, t = {t}: {err}");
+            }
+            // A timestep outside the schedule is an error, not a panic.
+            assert!(model
+                .forward(&b.x, &b.src, &b.pose, &[5, 1000, 7], None)
+                .is_err());
+        }
+    }
 }

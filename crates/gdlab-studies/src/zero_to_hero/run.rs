@@ -11,11 +11,13 @@ use gdlab_diffusion::control::{
     NoControl, SiteFilter, StoredMap, TimeWindow, UNetPart,
 };
 use gdlab_diffusion::mechanism;
-use gdlab_diffusion::sampler::{sample, Denoiser, NoiseStreams, SamplerConfig};
+use gdlab_diffusion::sampler::{sample, Denoiser, NoiseStreams, OracleEps, SamplerConfig};
 use gdlab_diffusion::schedule::{hourglass, uniform_timesteps, NoiseSchedule, HOURGLASS_STAGES};
-use gdlab_diffusion::turntable::model::ToyUvit;
+use gdlab_diffusion::turntable::model::{Prediction, ToyUvit};
 use gdlab_diffusion::turntable::render::{patchify, unpatchify};
-use gdlab_diffusion::turntable::train::{load_or_train, Provenance, ViewPair, IDENTITY_POSE};
+use gdlab_diffusion::turntable::train::{
+    load_or_train, Provenance, ViewPair, CACHE_VERSION, IDENTITY_POSE,
+};
 use gdlab_diffusion::turntable::GuidedToy;
 use serde_json::json;
 
@@ -50,6 +52,14 @@ const MECH_RATIO: f64 = 0.5;
 /// Mechanism test: a per-row shift of every copy changes the output probabilities by at
 /// most f32 rounding (1e-6).
 const MECH_SHIFT_TOL: f64 = 1e-6;
+/// Sampler end-to-end check: with the oracle ε (the exact noise implied by the true target)
+/// every sampler configuration must return the target up to the ᾱ_0 noise level of LDM's
+/// last step (√(1−ᾱ_0) ≈ 0.029, i.e. ≈ 37 dB); ≥ 30 dB mean PSNR per configuration.
+const ORACLE_EPS_MIN_PSNR: f64 = 30.0;
+/// Sampler end-to-end check: every evaluation's input has implied noise of unit RMS (the η
+/// and re-noise variances are right): max |RMS − 1| ≤ 0.1 (the RMS of ≥ 4·1728 normals has
+/// a standard error below 0.01).
+const ORACLE_EPS_RMS_TOL: f64 = 0.1;
 /// T6 runtime budget (reported): train + all seven configurations ≤ 120 s on 2 cores.
 const T6_BUDGET_S: f64 = 120.0;
 
@@ -357,6 +367,38 @@ fn max_abs_diff(a: &[Vec<f32>], b: &[Vec<f32>]) -> f64 {
         })
 }
 
+/// The sampler's end-to-end check with the oracle ε of the true targets (no network):
+/// every sampler configuration of the study, with its η and a CFG pair at the study's
+/// guidance scale (both branches exact). Returns the smallest per-configuration mean PSNR
+/// of the output against the target and the largest |RMS(implied noise) − 1| over every
+/// evaluation.
+fn oracle_eps_check(ts: &TestSet, cfg: &Config, seed: Seed) -> Result<(f64, f64), StudyError> {
+    let sched = NoiseSchedule::stable_diffusion();
+    let g = ts.n_gen();
+    let m = &cfg.model;
+    let dev = ts.src.device().clone();
+    let row_shape = [m.tokens(), m.patch_dim()];
+    let (mut min_psnr, mut max_dev) = (f64::INFINITY, 0.0f64);
+    for conf in [Conf::B25, Conf::B66, Conf::Hg, Conf::HgRs, Conf::Oracle] {
+        let sc = conf.sampler(cfg.eta)?;
+        let den = OracleEps::new(ts.target.clone(), sched.clone(), Some(cfg.guidance));
+        let mut st = NoiseStreams::new(streams(seed, "sample", 0..g));
+        let z = st.draw(&row_shape, &dev)?;
+        let out = to_images(&sample(&den, &sched, &sc, &z, &mut st, None)?, cfg)?;
+        let mean_psnr = out
+            .iter()
+            .zip(&ts.target_images)
+            .map(|(a, b)| psnr(a, b))
+            .sum::<f64>()
+            / g as f64;
+        min_psnr = min_psnr.min(mean_psnr);
+        for (_, r) in den.implied_rms() {
+            max_dev = max_dev.max((r - 1.0).abs());
+        }
+    }
+    Ok((min_psnr, max_dev))
+}
+
 /// Check T0: disabled controllers vs the unhooked sampler, and AMF with α_c = 1, R = 1.
 fn identity_checks(
     model: &ToyUvit,
@@ -532,6 +574,7 @@ pub(super) fn run(
 
     // ---- Validation checks ----
     let (d_all, d_amf, d_rep) = identity_checks(&model, &ts, cfg, seed)?;
+    let (oracle_psnr, oracle_rms_dev) = oracle_eps_check(&ts, cfg, seed)?;
     let t5 = cross_attention_degeneracy(&model, &ts, cfg)?;
 
     // ---- Statistics ----
@@ -600,6 +643,18 @@ pub(super) fn run(
         d_rep,
         Cmp::Le,
         T0_MAX_DIFF,
+    ));
+    v.push(Check::validation(
+        "sampler end-to-end: smallest mean PSNR of the oracle-ε samples over the sampler configurations (dB)",
+        oracle_psnr,
+        Cmp::Ge,
+        ORACLE_EPS_MIN_PSNR,
+    ));
+    v.push(Check::validation(
+        "sampler end-to-end: max |RMS of the implied noise − 1| over every oracle-ε evaluation",
+        oracle_rms_dev,
+        Cmp::Le,
+        ORACLE_EPS_RMS_TOL,
     ));
     v.push(Check::validation(
         "T5: max |p − 1| over every cross-attention probability",
@@ -731,7 +786,11 @@ pub(super) fn run(
          largest |p − 1| over the toy's cross-attention probabilities at every Hourglass \
          timestep is {}. Mechanism test (spec §4.3, {} trials): KL of one noisy copy {}, of \
          the min-pooled 5 copies {} (ratio {}); a per-row shift changes the filtered \
-         probabilities by at most {}.",
+         probabilities by at most {}. Sampler end-to-end: fed the oracle ε (the exact noise \
+         implied by the true target, x_t and t; both CFG branches exact at guidance {}), \
+         the B25, B66, HG, HG+RS and DDIM-50 samplers at η = {} return the target at \
+         ≥ {} dB mean PSNR (the floor is LDM's last step to ᾱ_0, noise level √(1−ᾱ_0) ≈ \
+         0.029), and the implied noise of every evaluation's input has RMS within {} of 1.",
         fmt_num(d_all),
         fmt_num(d_amf),
         fmt_num(t5),
@@ -740,24 +799,50 @@ pub(super) fn run(
         fmt_num(kl_min),
         fmt_num(ratio),
         fmt_num(shift),
+        fmt_num(cfg.guidance),
+        fmt_num(cfg.eta),
+        fmt_num(oracle_psnr),
+        fmt_num(oracle_rms_dev),
         n = cfg.identity_rows.min(g),
     ));
 
     report.heading("Training");
+    let loss_name = match cfg.model.prediction {
+        Prediction::X0 => "x₀-MSE",
+        Prediction::V => "v-MSE",
+        Prediction::Eps => "ε-MSE",
+    };
     report.paragraph(&format!(
         "Toy U-ViT with {} parameters; {} AdamW steps (lr {} cosine-decayed, weight decay {}, \
-         batch {}, condition dropout {}), ε-MSE under the SD schedule. Final window mean loss \
+         batch {}, condition dropout {}), {} under the SD schedule. Final window mean loss \
          {}. Weights are cached under the cargo target directory (or `$GDLAB_CACHE_DIR`) keyed \
-         by the hash of the model and training configuration and the seed; a clean run trains \
-         from scratch.",
+         by the hash of the model and training configuration, the seed and the model-code \
+         version (`CACHE_VERSION` = {}); a clean run trains from scratch.",
         log.n_params,
         log.steps,
         fmt_num(cfg.train.learning_rate),
         fmt_num(cfg.train.weight_decay),
         cfg.train.batch_size,
         fmt_num(cfg.train.cond_dropout),
+        loss_name,
         fmt_num(log.loss_windows.last().copied().unwrap_or(f64::NAN)),
+        CACHE_VERSION,
     ));
+    if cfg.model.prediction == Prediction::X0 {
+        report.note(
+            "Deviation from spec §4.3 (model design, not a paper hyper-parameter): the toy \
+             network predicts the clean image x̂₀ and is trained on x₀-MSE; the sampler gets \
+             ε̂ = (x_t − √ᾱ·x̂₀)/√(1−ᾱ), so every DDIM step's x̂₀ is the network output. The \
+             spec's plain ε-network (same size and training; measured once while fixing issue 11, not \
+             recomputed by this run) plateaued at ε-MSE ≈ 0.23 for \
+             every t ≥ 400, where the trivial ε̂ = x_t scores 0.006 at t = 981: its 64-wide \
+             residual stream, which also carries the source patch, does not copy the 48 \
+             per-pixel noise values of a token, and x̂₀ = (x_t − √(1−ᾱ)ε̂)/√ᾱ multiplies that \
+             error by ≈ 15 at t ≈ 980, so every sample was saturated colour noise (PSNR ≈ \
+             3.5 dB in every configuration). A v-network kept x̂₀ bounded but left visible \
+             noise (B25 ≈ 10.8 dB); the clean image is smooth and fits the narrow stream.",
+        );
+    }
     if cfg.train.steps < 1500 || cfg.n_scenes < 64 || cfg.n_seeds < 3 {
         report.note(&format!(
             "The 2-minute quick budget forced smaller sizes than the spec's (~1500 training \
@@ -767,15 +852,20 @@ pub(super) fn run(
         ));
     }
     report.line_plot(
-        LinePlot::new("train_loss", "Training loss", "step", "ε-MSE (window mean)")
-            .log_y()
-            .with_series(Series::new(
-                "toy U-ViT",
-                (1..=log.loss_windows.len())
-                    .map(|i| (i * log.window) as f64)
-                    .collect(),
-                log.loss_windows.clone(),
-            )),
+        LinePlot::new(
+            "train_loss",
+            "Training loss",
+            "step",
+            format!("{loss_name} (window mean)"),
+        )
+        .log_y()
+        .with_series(Series::new(
+            "toy U-ViT",
+            (1..=log.loss_windows.len())
+                .map(|i| (i * log.window) as f64)
+                .collect(),
+            log.loss_windows.clone(),
+        )),
     )?;
     report.heading("Settings");
     report.paragraph(&format!(
@@ -815,6 +905,8 @@ pub(super) fn run(
     report.number("t4_amf_vs_rs_dpsnr", t4p)?;
     report.number("mechanism_kl_single", kl_single)?;
     report.number("mechanism_kl_min", kl_min)?;
+    report.number("oracle_eps_min_psnr", oracle_psnr)?;
+    report.number("oracle_eps_max_rms_dev", oracle_rms_dev)?;
     report.number("train_steps", log.steps as f64)?;
     report.number(
         "train_final_loss",

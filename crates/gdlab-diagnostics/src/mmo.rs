@@ -255,12 +255,7 @@ pub fn mmo_multi(x: &[f64], p: usize, k1s: &[usize]) -> Result<MultiK1> {
 ///
 /// # Errors
 /// As [`mmo_multi`], and [`Estimator::validate`].
-pub fn mmo_multi_with(
-    x: &[f64],
-    p: usize,
-    k1s: &[usize],
-    estimator: Estimator,
-) -> Result<MultiK1> {
+pub fn mmo_multi_with(x: &[f64], p: usize, k1s: &[usize], estimator: Estimator) -> Result<MultiK1> {
     estimator.validate()?;
     let k = rows_of(x, p, "mmo_multi")?;
     let l = lcm_list(k1s)?;
@@ -427,7 +422,7 @@ mod tests {
         assert!(mmo_order_stat(&x, 1, 3, 0).is_err());
         assert!(mmo_order_stat(&x, 1, 3, 3).is_err());
         assert!(mmo_order_stat(&x, 1, 4, 1).is_err()); // 4 ∤ 6
-        // Through `Estimator`: quantile 0.5 of K2 = 2 → k = 1.
+                                                       // Through `Estimator`: quantile 0.5 of K2 = 2 → k = 1.
         let via = Estimator::COR22_MEDIAN.estimate(&x, 1, 3).unwrap();
         assert_eq!(via.value, e.value);
         assert!(Estimator::Cor22 { quantile: 1.0 }.validate().is_err());

@@ -271,7 +271,10 @@ fn kept_rows(t: usize, cfg: &TailIndexConfig) -> Result<usize> {
         None => Ok(t),
         Some(s) if s <= t => Ok(s),
         Some(s) => Err(DiagError::TooShort {
-            what: format!("fixed_sz = {s} (the last {s} rows after thinning by {})", cfg.thin),
+            what: format!(
+                "fixed_sz = {s} (the last {s} rows after thinning by {})",
+                cfg.thin
+            ),
             got: t,
             needed: s,
         }),
@@ -611,7 +614,10 @@ mod tests {
         let a = tail_index(&w, t, d, &cfg).unwrap();
         let b = tail_index(&w[(t - 196) * d..], 196, d, &TailIndexConfig::default()).unwrap();
         assert_eq!(a, b);
-        assert_eq!((a.plan.sz, a.plan.k1s.clone()), (196, vec![2, 4, 7, 14, 28]));
+        assert_eq!(
+            (a.plan.sz, a.plan.k1s.clone()),
+            (196, vec![2, 4, 7, 14, 28])
+        );
         let too_long = TailIndexConfig {
             fixed_sz: Some(400),
             ..TailIndexConfig::default()

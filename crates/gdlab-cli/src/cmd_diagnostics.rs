@@ -8,6 +8,7 @@ use clap::Subcommand;
 use gdlab_core::Seed;
 use gdlab_diagnostics::k1::K1Rule;
 use gdlab_diagnostics::trajectory::{tail_index, Mode, TailIndex, TailIndexConfig};
+use gdlab_diagnostics::{Estimator, LayerAgg};
 use serde::Serialize;
 
 use crate::{out, Outcome};
@@ -59,6 +60,22 @@ pub(crate) struct TailIndexArgs {
     /// Seed of the random directions.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Use only the last N rows (after --thin), so that trajectories of different lengths
+    /// are compared on equal samples with the same K1 list (spec §7 pitfall 7, e.g. 196).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    fixed_sz: Option<u64>,
+    /// How the per-group (per-layer) estimates become one network-level number: mean (the
+    /// spec's default) or median. Printed next to the per-group values and the estimate on
+    /// all columns.
+    #[arg(long, default_value = "mean", value_parser = ["mean", "median"])]
+    layer_agg: String,
+    /// The MMO corollary: cor24 (mean of log-norms, the paper's) or cor22 (order
+    /// statistics, the authors' `alpha_estimator2`, at the level --quantile).
+    #[arg(long, default_value = "cor24", value_parser = ["cor24", "cor22"])]
+    estimator: String,
+    /// Quantile level k/K2 of the cor22 estimator, in (0, 1).
+    #[arg(long, default_value_t = 0.5)]
+    quantile: f64,
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
@@ -118,12 +135,35 @@ struct Output<'a> {
     rows: usize,
     columns: usize,
     mode: &'a str,
+    estimator: Estimator,
+    fixed_sz: Option<usize>,
     groups: Vec<GroupOut>,
+    /// The per-group values aggregated (one group: its value).
+    layer_agg: AggOut,
     overall: TailIndex,
+}
+
+#[derive(Serialize)]
+struct AggOut {
+    method: LayerAgg,
+    n_groups: usize,
+    value: Option<f64>,
 }
 
 fn run_tail_index(a: &TailIndexArgs) -> Result<Outcome> {
     let mode: Mode = a.mode.parse().context("--mode")?;
+    let agg: LayerAgg = a.layer_agg.parse().context("--layer-agg")?;
+    let estimator = match a.estimator.as_str() {
+        "cor22" => Estimator::Cor22 {
+            quantile: a.quantile,
+        },
+        _ => Estimator::Cor24,
+    };
+    estimator.validate().context("--quantile")?;
+    let fixed_sz = a
+        .fixed_sz
+        .map(|n| usize::try_from(n).context("--fixed-sz is too large"))
+        .transpose()?;
     let table = read_table(&a.input)?;
     let cfg = TailIndexConfig {
         mode,
@@ -134,6 +174,8 @@ fn run_tail_index(a: &TailIndexArgs) -> Result<Outcome> {
         },
         thin: a.thin,
         seed: Seed(a.seed),
+        fixed_sz,
+        estimator,
     };
     let what = |name: &str| format!("estimating α̂ of {} ({name})", a.input.display());
     let overall = tail_index(&table.data, table.rows, table.cols, &cfg)
@@ -160,13 +202,27 @@ fn run_tail_index(a: &TailIndexArgs) -> Result<Outcome> {
             bail!("the estimate is NaN (every block size was degenerate)");
         }
     }
+    let group_values: Vec<f64> = if groups.is_empty() {
+        vec![overall.estimate.value]
+    } else {
+        groups.iter().map(|g| g.result.estimate.value).collect()
+    };
+    let agg_value = agg.apply(&group_values);
+    let agg_out = AggOut {
+        method: agg,
+        n_groups: group_values.len(),
+        value: agg_value.is_finite().then_some(agg_value),
+    };
     if a.json {
         let o = Output {
             input: a.input.display().to_string(),
             rows: table.rows,
             columns: table.cols,
             mode: mode.name(),
+            estimator,
+            fixed_sz,
             groups,
+            layer_agg: agg_out,
             overall,
         };
         out(&(serde_json::to_string_pretty(&o)? + "\n"))?;
@@ -179,8 +235,18 @@ fn run_tail_index(a: &TailIndexArgs) -> Result<Outcome> {
         table.cols
     );
     s += &format!(
-        "rows used sz = {} (the last ones), K1 = {:?} ({:?})\n",
-        overall.plan.sz, overall.plan.k1s, overall.plan.source
+        "rows used sz = {} (the last ones{}), K1 = {:?} ({:?}), estimator {}\n",
+        overall.plan.sz,
+        fixed_sz.map_or_else(String::new, |n| format!(
+            ", of the last {n} kept by --fixed-sz"
+        )),
+        overall.plan.k1s,
+        overall.plan.source,
+        match estimator {
+            Estimator::Cor22 { quantile } =>
+                format!("Cor. 2.2 (order statistics at level {quantile})"),
+            _ => "Cor. 2.4 (mean of log-norms)".to_string(),
+        }
     );
     s += &format!(
         "{:<24} {:>8} {:>10} {:>10} {:>12}\n",
@@ -201,6 +267,12 @@ fn run_tail_index(a: &TailIndexArgs) -> Result<Outcome> {
         s += &line(&g.name, g.columns, &g.result);
     }
     s += &line("overall", table.cols, &overall);
+    s += &format!(
+        "{:<24} {:>8} {:>10.4}\n",
+        format!("{} over {} groups", agg.name(), group_values.len()),
+        "",
+        agg_value
+    );
     out(&s)?;
     Ok(Outcome::Ok)
 }

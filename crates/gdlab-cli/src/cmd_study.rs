@@ -46,7 +46,15 @@ pub(crate) struct RunArgs {
     /// No progress bar; plain lines only.
     #[arg(long)]
     quiet: bool,
+    /// CIFAR-10 binary directory (data_batch_1.bin … data_batch_5.bin, test_batch.bin) for
+    /// full mode: `tail-index` then trains its spec §5.2 grid on it. Needs --full; checked
+    /// before anything runs; studies that use no dataset ignore it (a note says so).
+    #[arg(long, value_name = "DIR")]
+    cifar10_dir: Option<PathBuf>,
 }
+
+/// The studies whose full mode reads `--cifar10-dir`.
+const CIFAR10_STUDIES: &[&str] = &["tail-index"];
 
 impl RunArgs {
     /// `gdlab study run all` with every default: what bare `gdlab` runs.
@@ -60,6 +68,7 @@ impl RunArgs {
             strict: false,
             threads: None,
             quiet: false,
+            cifar10_dir: None,
         }
     }
 }
@@ -104,9 +113,40 @@ pub(crate) fn run(args: RunArgs) -> Result<Outcome> {
             ),
         }
     };
+    if let Some(dir) = &args.cifar10_dir {
+        if !args.full {
+            bail!(
+                "--cifar10-dir {} needs --full (the CIFAR-10 grid is the full mode of {})",
+                dir.display(),
+                CIFAR10_STUDIES.join(", ")
+            );
+        }
+        // The reader's error already names the path and its cause: one line, no chain.
+        let (n_train, n_test) = gdlab_nn::datasets::check_cifar10_dir(dir)
+            .map_err(|e| anyhow::anyhow!("--cifar10-dir {}: {e}", dir.display()))?;
+        let users: Vec<&str> = studies
+            .iter()
+            .map(|s| s.id())
+            .filter(|id| CIFAR10_STUDIES.contains(id))
+            .collect();
+        if users.is_empty() {
+            eprintln!(
+                "note: --cifar10-dir is used only by {}; `{}` ignores it",
+                CIFAR10_STUDIES.join(", "),
+                args.id
+            );
+        } else {
+            eprintln!(
+                "CIFAR-10 from {}: {n_train} training and {n_test} test images (used by {})",
+                dir.display(),
+                users.join(", ")
+            );
+        }
+    }
     let opts = RunOpts {
         seed: Seed(args.seed),
         mode: if args.full { Mode::Full } else { Mode::Quick },
+        cifar10_dir: args.cifar10_dir.clone(),
     };
     prepare_out_dir(&args.out)?;
     let mut builder = rayon::ThreadPoolBuilder::new();

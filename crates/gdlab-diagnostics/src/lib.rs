@@ -7,12 +7,12 @@
 //!
 //! | module | what it holds |
 //! |---|---|
-//! | [`mmo`] | the Mohammadi–Mohammadpour–Ogata block estimator (Cor. 2.4) and its multi-K1 median |
+//! | [`mmo`] | the Mohammadi–Mohammadpour–Ogata block estimator (Cor. 2.4), its multi-K1 median, and the order-statistic Cor. 2.2 ([`Estimator`]) |
 //! | [`k1`] | which rows and block sizes to use for `T` iterates: the reference table and the generic rule |
-//! | [`trajectory`] | [`tail_index`](trajectory::tail_index) of a `T × D` trajectory: projected (default), full, mean, scalar, increments |
+//! | [`trajectory`] | [`tail_index`](trajectory::tail_index) of a `T × D` trajectory: projected (default), full, mean, scalar, increments; `fixed_sz`; [`ProjectedStream`](trajectory::ProjectedStream) for layers too large to hold |
 //! | [`hill`] | [`HillEstimator`](hill::HillEstimator), with its standard error |
 //! | [`stable`] | [`SymmetricStable`](stable::SymmetricStable) (Chambers–Mallows–Stuck) and [`SubGaussianStable`](stable::SubGaussianStable) vectors |
-//! | [`estimate`] | [`Estimate`] `{ value, std_err, n_used }`, [`median`](estimate::median) |
+//! | [`estimate`] | [`Estimate`] `{ value, std_err, n_used }`, [`median`](estimate::median), [`LayerAgg`] (mean/median over layers) |
 //!
 //! ## Notation
 //!
@@ -50,7 +50,8 @@ pub mod stable;
 pub mod trajectory;
 
 pub use error::{DiagError, Result};
-pub use estimate::Estimate;
+pub use estimate::{Estimate, LayerAgg};
+pub use mmo::Estimator;
 
 #[cfg(test)]
 mod send_sync {
@@ -64,5 +65,8 @@ mod send_sync {
         check::<crate::trajectory::TailIndexConfig>();
         check::<crate::stable::SymmetricStable>();
         check::<crate::hill::HillEstimator>();
+        check::<crate::trajectory::ProjectedStream>();
+        check::<crate::Estimator>();
+        check::<crate::LayerAgg>();
     }
 }

@@ -18,6 +18,14 @@
 //! Deviation: the code's `estimator_scalar` takes "every 4th K1 from a product grid",
 //! which the spec does not define further; here `Scalar` uses the generic rule on `T·D`.
 //!
+//! [`TailIndexConfig::fixed_sz`] (spec §7 pitfall 7, `--fixed-sz`) keeps only the last
+//! `fixed_sz` rows, so that runs with different numbers of iterates (batch sizes) are
+//! estimated on samples of the same size with the same K1 list.
+//! [`TailIndexConfig::estimator`] selects MMO Corollary 2.4 (default) or 2.2.
+//! [`ProjectedStream`] computes the `Projected`/`Increments` estimates from a trajectory
+//! seen one row at a time, keeping only `R` numbers per row (for layers too large to hold
+//! `T × D` in memory).
+//!
 //! Autocorrelated iterates bias α̂ **downwards** (block sums of positively correlated
 //! samples grow faster than `K1^{1/α}`; spec §7 pitfall 5); [`TailIndexConfig::thin`]
 //! keeps every k-th row.
@@ -32,7 +40,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{DiagError, Result};
 use crate::estimate::{median, Estimate};
 use crate::k1::{get_5_good_fiv, K1Plan, K1Rule, K1Source, GENERIC_MIN_T};
-use crate::mmo::{check_finite, mmo_multi};
+use crate::mmo::{check_finite, mmo_multi_with, Estimator};
 
 /// Which sample the estimator is applied to (see the [module docs](self)).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,6 +115,12 @@ pub struct TailIndexConfig {
     pub thin: usize,
     /// Seed of the random directions.
     pub seed: Seed,
+    /// Use only the last `fixed_sz` rows (after thinning), so that trajectories of
+    /// different lengths are compared on equal samples (spec §7 pitfall 7; default `None`:
+    /// every row).
+    pub fixed_sz: Option<usize>,
+    /// The MMO corollary (default Corollary 2.4, the paper's).
+    pub estimator: Estimator,
 }
 
 impl Default for TailIndexConfig {
@@ -117,6 +131,8 @@ impl Default for TailIndexConfig {
             k1: K1Rule::Reference,
             thin: 1,
             seed: Seed(0),
+            fixed_sz: None,
+            estimator: Estimator::Cor24,
         }
     }
 }
@@ -142,8 +158,9 @@ pub struct TailIndex {
 ///
 /// # Errors
 /// [`DiagError::Shape`] if `w.len() != t·d` or `d = 0`; [`DiagError::NonFinite`] for a
-/// NaN/∞ entry; [`DiagError::Config`] for `n_directions = 0` or `thin = 0`;
-/// [`DiagError::TooShort`] when the trajectory is shorter than the K1 rule needs.
+/// NaN/∞ entry; [`DiagError::Config`] for `n_directions = 0`, `thin = 0`,
+/// `fixed_sz = Some(0)` or an invalid [`Estimator`]; [`DiagError::TooShort`] when the
+/// trajectory is shorter than `fixed_sz` or than the K1 rule needs.
 ///
 /// # Examples
 /// ```
@@ -170,16 +187,11 @@ pub fn tail_index(w: &[f64], t: usize, d: usize, cfg: &TailIndexConfig) -> Resul
         }
         .into());
     }
-    if cfg.thin == 0 {
-        return Err(ConfigError::OutOfRangeInt {
-            field: "thin",
-            value: 0,
-            allowed: "[1, ∞)",
-        }
-        .into());
-    }
+    check_common(cfg)?;
     check_finite(w, d)?;
-    let rows: Vec<&[f64]> = w.chunks_exact(d).step_by(cfg.thin).collect();
+    let mut rows: Vec<&[f64]> = w.chunks_exact(d).step_by(cfg.thin).collect();
+    let keep = kept_rows(rows.len(), cfg)?;
+    rows.drain(..rows.len() - keep);
     match cfg.mode {
         Mode::Projected => projected(&rows, d, cfg, Mode::Projected),
         Mode::Increments => {
@@ -201,7 +213,7 @@ pub fn tail_index(w: &[f64], t: usize, d: usize, cfg: &TailIndexConfig) -> Resul
             let plan = cfg.k1.plan(rows.len())?;
             let z = centred(&rows, d);
             let tail = &z[(rows.len() - plan.sz) * d..];
-            let m = mmo_multi(tail, d, &plan.k1s)?;
+            let m = mmo_multi_with(tail, d, &plan.k1s, cfg.estimator)?;
             Ok(TailIndex {
                 estimate: m.estimate,
                 mode: Mode::Full,
@@ -215,22 +227,75 @@ pub fn tail_index(w: &[f64], t: usize, d: usize, cfg: &TailIndexConfig) -> Resul
             let mean = column_means(&rows, d);
             let mu = mean.iter().sum::<f64>() / d as f64;
             let x: Vec<f64> = mean.iter().map(|v| v - mu).collect();
-            scalar_sample(&x, Mode::Mean)
+            scalar_sample(&x, Mode::Mean, cfg.estimator)
         }
         Mode::Scalar => {
             let z = centred(&rows, d);
-            scalar_sample(&z, Mode::Scalar)
+            scalar_sample(&z, Mode::Scalar, cfg.estimator)
         }
     }
 }
 
-fn scalar_sample(x: &[f64], mode: Mode) -> Result<TailIndex> {
+/// The checks shared by [`tail_index`] and [`ProjectedStream`].
+fn check_common(cfg: &TailIndexConfig) -> Result<()> {
+    if cfg.n_directions == 0 {
+        return Err(ConfigError::OutOfRangeInt {
+            field: "n_directions",
+            value: 0,
+            allowed: "[1, ∞)",
+        }
+        .into());
+    }
+    if cfg.thin == 0 {
+        return Err(ConfigError::OutOfRangeInt {
+            field: "thin",
+            value: 0,
+            allowed: "[1, ∞)",
+        }
+        .into());
+    }
+    if cfg.fixed_sz == Some(0) {
+        return Err(ConfigError::OutOfRangeInt {
+            field: "fixed_sz",
+            value: 0,
+            allowed: "[1, T]",
+        }
+        .into());
+    }
+    cfg.estimator.validate()
+}
+
+/// How many of `t` (thinned) rows are used: all, or the last `fixed_sz`.
+fn kept_rows(t: usize, cfg: &TailIndexConfig) -> Result<usize> {
+    match cfg.fixed_sz {
+        None => Ok(t),
+        Some(s) if s <= t => Ok(s),
+        Some(s) => Err(DiagError::TooShort {
+            what: format!(
+                "fixed_sz = {s} (the last {s} rows after thinning by {})",
+                cfg.thin
+            ),
+            got: t,
+            needed: s,
+        }),
+    }
+}
+
+/// One random unit direction `u_r = g/‖g‖`, `g ~ N(0, I)` from stream `seed.index(r)`.
+fn unit_direction(seed: Seed, r: usize, u: &mut [f64]) {
+    let mut rng = seed.index(r as u64).rng();
+    fill_normals(&mut rng, u);
+    let nu = u.iter().map(|x| x * x).sum::<f64>().sqrt();
+    u.iter_mut().for_each(|x| *x /= nu);
+}
+
+fn scalar_sample(x: &[f64], mode: Mode, estimator: Estimator) -> Result<TailIndex> {
     let (sz, k1s) = get_5_good_fiv(x.len()).ok_or_else(|| DiagError::TooShort {
         what: format!("{mode} mode (generic K1 rule)"),
         got: x.len(),
         needed: GENERIC_MIN_T,
     })?;
-    let m = mmo_multi(&x[x.len() - sz..], 1, &k1s)?;
+    let m = mmo_multi_with(&x[x.len() - sz..], 1, &k1s, estimator)?;
     Ok(TailIndex {
         estimate: m.estimate,
         mode,
@@ -276,23 +341,29 @@ fn projected(rows: &[&[f64]], d: usize, cfg: &TailIndexConfig, mode: Mode) -> Re
     let mut u = vec![0.0; d];
     let mut proj = vec![0.0; plan.sz];
     for r in 0..cfg.n_directions {
-        let mut rng = cfg.seed.index(r as u64).rng();
-        fill_normals(&mut rng, &mut u);
-        let nu = u.iter().map(|x| x * x).sum::<f64>().sqrt();
-        u.iter_mut().for_each(|x| *x /= nu);
+        unit_direction(cfg.seed, r, &mut u);
         for (p, row) in proj.iter_mut().zip(z[(t - plan.sz) * d..].chunks_exact(d)) {
             *p = row.iter().zip(&u).map(|(a, b)| a * b).sum();
         }
-        let m = mmo_multi(&proj, 1, &plan.k1s)?;
+        let m = mmo_multi_with(&proj, 1, &plan.k1s, cfg.estimator)?;
         n_degenerate += m.n_degenerate;
         per_direction.push(m.estimate.value);
     }
+    Ok(projected_result(per_direction, mode, plan, n_degenerate))
+}
+
+fn projected_result(
+    per_direction: Vec<f64>,
+    mode: Mode,
+    plan: K1Plan,
+    n_degenerate: usize,
+) -> TailIndex {
     let value = median(&per_direction);
     let max = per_direction
         .iter()
         .copied()
         .fold(f64::NEG_INFINITY, f64::max);
-    Ok(TailIndex {
+    TailIndex {
         estimate: Estimate {
             value,
             std_err: None,
@@ -303,13 +374,282 @@ fn projected(rows: &[&[f64]], d: usize, cfg: &TailIndexConfig, mode: Mode) -> Re
         max_over_directions: Some(max),
         plan,
         n_degenerate,
-    })
+    }
+}
+
+/// The `Projected` / `Increments` estimate of a trajectory fed one row (iterate) at a time,
+/// storing `R` projections per row instead of the `T × D` matrix.
+///
+/// Projection is linear, so `⟨W_t − W̄, u⟩ = ⟨W_t, u⟩ − mean_s ⟨W_s, u⟩` and the increments'
+/// projections are differences of the rows' projections: [`ProjectedStream::finish`]
+/// equals [`tail_index`] on the whole matrix with the same [`TailIndexConfig`] up to
+/// floating-point rounding (the order of the sums differs; tested at `rel ≤ 1e-9`). The
+/// directions are the same (`seed.index(r)`). Memory: `R·D` direction entries plus `R`
+/// numbers per row.
+///
+/// # Examples
+/// ```
+/// use gdlab_core::Seed;
+/// use gdlab_diagnostics::{stable::iid_matrix, trajectory::{tail_index, ProjectedStream, TailIndexConfig}};
+/// let w = iid_matrix(1.5, 600, 8, Seed(1)).unwrap();
+/// let cfg = TailIndexConfig::default();
+/// let mut s = ProjectedStream::new(8, &cfg).unwrap();
+/// for row in w.chunks(8) {
+///     s.push(row).unwrap();
+/// }
+/// let (a, b) = (s.finish().unwrap(), tail_index(&w, 600, 8, &cfg).unwrap());
+/// assert!((a.estimate.value - b.estimate.value).abs() < 1e-9);
+/// ```
+#[derive(Clone, Debug)]
+pub struct ProjectedStream {
+    dim: usize,
+    cfg: TailIndexConfig,
+    /// `R × D`, row r = `u_r`.
+    directions: Vec<f64>,
+    /// `T × R`: `⟨W_t, u_r⟩`.
+    proj: Vec<f64>,
+    n_rows: usize,
+}
+
+impl ProjectedStream {
+    /// A stream for rows of length `dim`; `cfg.mode` must be `Projected` or `Increments`.
+    ///
+    /// # Errors
+    /// [`DiagError::Shape`] for `dim = 0`; [`DiagError::Config`] for another mode or an
+    /// invalid configuration (as [`tail_index`]).
+    pub fn new(dim: usize, cfg: &TailIndexConfig) -> Result<Self> {
+        if dim == 0 {
+            return Err(DiagError::Shape {
+                op: "ProjectedStream",
+                reason: "rows of length 0".into(),
+            });
+        }
+        if !matches!(cfg.mode, Mode::Projected | Mode::Increments) {
+            return Err(ConfigError::Invalid {
+                field: "mode".into(),
+                reason: format!(
+                    "a streamed trajectory supports projected and increments, not {}",
+                    cfg.mode
+                ),
+            }
+            .into());
+        }
+        check_common(cfg)?;
+        let mut directions = vec![0.0; cfg.n_directions * dim];
+        for (r, u) in directions.chunks_exact_mut(dim).enumerate() {
+            unit_direction(cfg.seed, r, u);
+        }
+        Ok(ProjectedStream {
+            dim,
+            cfg: cfg.clone(),
+            directions,
+            proj: Vec::new(),
+            n_rows: 0,
+        })
+    }
+
+    /// Adds the next row (iterate).
+    ///
+    /// # Errors
+    /// [`DiagError::Shape`] for a row of the wrong length; [`DiagError::NonFinite`] for a
+    /// NaN/∞ entry (its row is the number of rows pushed before).
+    pub fn push<T: Copy + Into<f64>>(&mut self, row: &[T]) -> Result<()> {
+        if row.len() != self.dim {
+            return Err(DiagError::Shape {
+                op: "ProjectedStream::push",
+                reason: format!("row of {} values, expected {}", row.len(), self.dim),
+            });
+        }
+        if let Some(col) = row.iter().position(|v| !(*v).into().is_finite()) {
+            return Err(DiagError::NonFinite {
+                row: self.n_rows,
+                col,
+                value: row[col].into(),
+            });
+        }
+        for u in self.directions.chunks_exact(self.dim) {
+            self.proj
+                .push(row.iter().zip(u).map(|(a, b)| (*a).into() * b).sum());
+        }
+        self.n_rows += 1;
+        Ok(())
+    }
+
+    /// Rows pushed so far.
+    #[must_use]
+    pub fn n_rows(&self) -> usize {
+        self.n_rows
+    }
+
+    /// The estimate of the rows pushed so far.
+    ///
+    /// # Errors
+    /// As [`tail_index`] (too few rows for `fixed_sz` or the K1 rule).
+    pub fn finish(&self) -> Result<TailIndex> {
+        let n_dir = self.cfg.n_directions;
+        // Per direction, the thinned series ⟨W_t, u_r⟩ (or its increments).
+        let mut series: Vec<Vec<f64>> = (0..n_dir)
+            .map(|r| {
+                self.proj
+                    .chunks_exact(n_dir)
+                    .step_by(self.cfg.thin)
+                    .map(|p| p[r])
+                    .collect()
+            })
+            .collect();
+        if self.cfg.mode == Mode::Increments {
+            // As `tail_index`: `fixed_sz` keeps rows, then increments are taken.
+            for s in &mut series {
+                let keep = kept_rows(s.len(), &self.cfg)?;
+                s.drain(..s.len() - keep);
+                if s.len() < 2 {
+                    return Err(DiagError::TooShort {
+                        what: "increments".into(),
+                        got: s.len(),
+                        needed: 2,
+                    });
+                }
+                *s = s.windows(2).map(|p| p[1] - p[0]).collect();
+            }
+        } else {
+            for s in &mut series {
+                let keep = kept_rows(s.len(), &self.cfg)?;
+                s.drain(..s.len() - keep);
+            }
+        }
+        let t = series.first().map_or(0, Vec::len);
+        let plan = self.cfg.k1.plan(t)?;
+        let mut per_direction = Vec::with_capacity(n_dir);
+        let mut n_degenerate = 0;
+        for s in &series {
+            let mean = s.iter().sum::<f64>() / t as f64;
+            let z: Vec<f64> = s[t - plan.sz..].iter().map(|v| v - mean).collect();
+            let m = mmo_multi_with(&z, 1, &plan.k1s, self.cfg.estimator)?;
+            n_degenerate += m.n_degenerate;
+            per_direction.push(m.estimate.value);
+        }
+        Ok(projected_result(
+            per_direction,
+            self.cfg.mode,
+            plan,
+            n_degenerate,
+        ))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mmo::mmo_multi;
     use crate::stable::iid_matrix;
+
+    /// The streamed estimate equals the in-memory one (projected and increments, with
+    /// thinning and `fixed_sz`) up to the rounding of the reordered sums.
+    #[test]
+    fn stream_matches_tail_index() {
+        let (t, d) = (900, 7);
+        let mut w = iid_matrix(1.3, t, d, Seed(8)).unwrap();
+        for i in d..t * d {
+            w[i] += 0.5 * w[i - d] + 3.0; // autocorrelated, drifting
+        }
+        for (mode, thin, fixed_sz) in [
+            (Mode::Projected, 1, None),
+            (Mode::Projected, 2, Some(400)),
+            (Mode::Increments, 1, None),
+            (Mode::Increments, 1, Some(500)),
+        ] {
+            let cfg = TailIndexConfig {
+                mode,
+                thin,
+                fixed_sz,
+                seed: Seed(3),
+                ..TailIndexConfig::default()
+            };
+            let mut s = ProjectedStream::new(d, &cfg).unwrap();
+            let f32_rows: Vec<f32> = w.iter().map(|&x| x as f32).collect();
+            let mut s32 = ProjectedStream::new(d, &cfg).unwrap();
+            for (row, row32) in w.chunks(d).zip(f32_rows.chunks(d)) {
+                s.push(row).unwrap();
+                s32.push(row32).unwrap();
+            }
+            let a = s.finish().unwrap();
+            let b = tail_index(&w, t, d, &cfg).unwrap();
+            assert_eq!(a.plan, b.plan, "{mode}");
+            for (x, y) in a.per_direction.iter().zip(&b.per_direction) {
+                gdlab_core::assert_close!(*x, *y, rel = 1e-9);
+            }
+            let w32: Vec<f64> = f32_rows.iter().map(|&x| f64::from(x)).collect();
+            let c = tail_index(&w32, t, d, &cfg).unwrap();
+            gdlab_core::assert_close!(
+                s32.finish().unwrap().estimate.value,
+                c.estimate.value,
+                rel = 1e-9
+            );
+        }
+        let mut s = ProjectedStream::new(2, &TailIndexConfig::default()).unwrap();
+        assert!(s.push(&[1.0, 2.0, 3.0]).is_err());
+        assert!(matches!(
+            s.push(&[1.0, f64::NAN]),
+            Err(DiagError::NonFinite { row: 0, col: 1, .. })
+        ));
+        assert!(s.finish().is_err()); // no rows
+        let full = TailIndexConfig {
+            mode: Mode::Full,
+            ..TailIndexConfig::default()
+        };
+        assert!(ProjectedStream::new(2, &full).is_err());
+    }
+
+    /// `fixed_sz` is the same as cutting the matrix to its last `fixed_sz` rows, and its
+    /// plan is the reference table's entry for that size (196 → K1 {2, 4, 7, 14, 28}).
+    #[test]
+    #[allow(clippy::float_cmp)] // bitwise: the same computation
+    fn fixed_sz_uses_the_last_rows() {
+        let (t, d) = (391, 5);
+        let w = iid_matrix(1.5, t, d, Seed(6)).unwrap();
+        let cfg = TailIndexConfig {
+            fixed_sz: Some(196),
+            ..TailIndexConfig::default()
+        };
+        let a = tail_index(&w, t, d, &cfg).unwrap();
+        let b = tail_index(&w[(t - 196) * d..], 196, d, &TailIndexConfig::default()).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(
+            (a.plan.sz, a.plan.k1s.clone()),
+            (196, vec![2, 4, 7, 14, 28])
+        );
+        let too_long = TailIndexConfig {
+            fixed_sz: Some(400),
+            ..TailIndexConfig::default()
+        };
+        let e = tail_index(&w, t, d, &too_long).unwrap_err().to_string();
+        assert!(e.contains("fixed_sz = 400") && e.contains("391"), "{e}");
+        let zero = TailIndexConfig {
+            fixed_sz: Some(0),
+            ..TailIndexConfig::default()
+        };
+        assert!(tail_index(&w, t, d, &zero).is_err());
+    }
+
+    /// Corollary 2.2 through `tail_index` recovers α on the spec's A2 matrices (5000 × 50,
+    /// projected, 10 directions) within 0.15 (a quantile estimator is noisier than the mean
+    /// of logs; see `mmo::tests::order_statistic_recovers_known_alpha`).
+    #[test]
+    fn cor22_projected_recovers_alpha() {
+        for alpha in [1.2, 1.8] {
+            let w = iid_matrix(alpha, 5000, 50, Seed(11)).unwrap();
+            let cfg = TailIndexConfig {
+                estimator: Estimator::COR22_MEDIAN,
+                ..TailIndexConfig::default()
+            };
+            let ti = tail_index(&w, 5000, 50, &cfg).unwrap();
+            assert!(
+                (ti.estimate.value - alpha).abs() < 0.15,
+                "α = {alpha}: {:?}",
+                ti.per_direction
+            );
+        }
+    }
 
     /// Centring over time: adding a constant drift vector to every row changes nothing
     /// (projected and full modes), bitwise up to the rounding of the mean.

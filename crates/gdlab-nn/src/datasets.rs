@@ -90,6 +90,61 @@ fn cifar_dataset(labels: Vec<u8>, pixels: &[u8]) -> Result<Dataset<f32>> {
     )
 }
 
+/// The six files of the CIFAR-10 binary version, in reading order.
+pub const CIFAR10_FILES: [&str; 6] = [
+    "data_batch_1.bin",
+    "data_batch_2.bin",
+    "data_batch_3.bin",
+    "data_batch_4.bin",
+    "data_batch_5.bin",
+    "test_batch.bin",
+];
+
+/// Checks a CIFAR-10 directory without reading the images: `dir` is a directory and each
+/// of [`CIFAR10_FILES`] exists with a size that is a positive multiple of
+/// [`CIFAR10_RECORD`] bytes. Returns `(training images, test images)`. Labels are checked
+/// when the files are read ([`load_cifar10`]).
+///
+/// # Errors
+/// [`NnError::Io`] naming `dir` or the missing file; [`NnError::Format`] naming the file
+/// of the wrong size.
+///
+/// # Examples
+/// ```
+/// let dir = std::env::temp_dir().join("gdlab-nn-doc-cifar-missing");
+/// let e = gdlab_nn::datasets::check_cifar10_dir(&dir).unwrap_err().to_string();
+/// assert!(e.contains("gdlab-nn-doc-cifar-missing"), "{e}");
+/// ```
+pub fn check_cifar10_dir(dir: &Path) -> Result<(usize, usize)> {
+    let meta = std::fs::metadata(dir).map_err(|e| NnError::io("opening", dir, e))?;
+    if !meta.is_dir() {
+        return Err(NnError::format(
+            dir,
+            "is not a directory (give the folder holding data_batch_1.bin … test_batch.bin)",
+        ));
+    }
+    let mut counts = [0usize; 6];
+    for (c, f) in counts.iter_mut().zip(CIFAR10_FILES) {
+        let p = dir.join(f);
+        let len = std::fs::metadata(&p)
+            .map_err(|e| NnError::io("opening", &p, e))?
+            .len();
+        let len = usize::try_from(len).unwrap_or(usize::MAX);
+        if len == 0 || len % CIFAR10_RECORD != 0 {
+            return Err(NnError::format(
+                p,
+                format!(
+                    "CIFAR-10 binary batch must be a positive multiple of {CIFAR10_RECORD} \
+                     bytes (1 label + 3072 pixels per image; 30 730 000 for a full batch), \
+                     got {len} bytes"
+                ),
+            ));
+        }
+        *c = len / CIFAR10_RECORD;
+    }
+    Ok((counts[..5].iter().sum(), counts[5]))
+}
+
 /// Loads CIFAR-10 from `dir` (`data_batch_1.bin` … `data_batch_5.bin`, `test_batch.bin`),
 /// normalised per channel with [`CIFAR10_MEAN`] / [`CIFAR10_STD`], shape `[3, 32, 32]`.
 ///
@@ -98,13 +153,13 @@ fn cifar_dataset(labels: Vec<u8>, pixels: &[u8]) -> Result<Dataset<f32>> {
 pub fn load_cifar10(dir: &Path) -> Result<Split> {
     let mut labels = Vec::new();
     let mut pixels = Vec::new();
-    for i in 1..=5 {
-        let p = dir.join(format!("data_batch_{i}.bin"));
+    for f in &CIFAR10_FILES[..5] {
+        let p = dir.join(f);
         let (l, x) = parse_cifar10_batch(&p, &read(&p)?)?;
         labels.extend(l);
         pixels.extend(x);
     }
-    let p = dir.join("test_batch.bin");
+    let p = dir.join(CIFAR10_FILES[5]);
     let (tl, tx) = parse_cifar10_batch(&p, &read(&p)?)?;
     Ok(Split {
         train: cifar_dataset(labels, &pixels)?,
@@ -270,6 +325,7 @@ mod tests {
         std::fs::write(dir.join("test_batch.bin"), &rec).unwrap();
         let s = load_cifar10(&dir).unwrap();
         assert_eq!((s.train.len(), s.test.len()), (10, 2));
+        assert_eq!(check_cifar10_dir(&dir).unwrap(), (10, 2));
         assert_eq!(s.train.labels()[..2], [0, 1]);
         // Pixel (plane 1 = green, index 1024 + 5) of example 0: byte (1024 + 5) % 256 = 5.
         let x = s.train.features()[1024 + 5];
@@ -284,6 +340,15 @@ mod tests {
             e.contains("test_batch.bin") && e.contains("multiple of 3073"),
             "{e}"
         );
+        let e = check_cifar10_dir(&dir).unwrap_err().to_string();
+        assert!(
+            e.contains("test_batch.bin") && e.contains("got 5000 bytes"),
+            "{e}"
+        );
+        let e = check_cifar10_dir(&dir.join("data_batch_1.bin"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("is not a directory"), "{e}");
         std::fs::remove_file(dir.join("data_batch_3.bin")).unwrap();
         assert!(matches!(load_cifar10(&dir), Err(NnError::Io { .. })));
         std::fs::remove_dir_all(&dir).unwrap();

@@ -40,12 +40,19 @@ impl std::fmt::Display for Mode {
 }
 
 /// Options shared by every study run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+///
+/// Construct with `..RunOpts::default()` so that new optional fields do not break callers.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RunOpts {
     /// The root seed; every random choice derives from it.
     pub seed: Seed,
     /// Quick or full sizes.
     pub mode: Mode,
+    /// A directory holding the CIFAR-10 binary version (`data_batch_1.bin` …
+    /// `data_batch_5.bin`, `test_batch.bin`), for studies whose full mode trains on it
+    /// (`tail-index`, spec §5.2). Default `None`: such studies use their synthetic task and
+    /// say so in the report; studies that use no dataset ignore it.
+    pub cifar10_dir: Option<PathBuf>,
 }
 
 impl Default for RunOpts {
@@ -54,6 +61,7 @@ impl Default for RunOpts {
         RunOpts {
             seed: Seed(0),
             mode: Mode::Quick,
+            cifar10_dir: None,
         }
     }
 }

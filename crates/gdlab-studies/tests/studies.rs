@@ -26,6 +26,7 @@ fn run_in_pool(id: &str, threads: usize, out: &Path) -> gdlab_studies::study::St
     let opts = RunOpts {
         seed: Seed(0),
         mode: Mode::Quick,
+        ..RunOpts::default()
     };
     pool.install(|| run_study(study.as_ref(), &opts, out))
         .unwrap()

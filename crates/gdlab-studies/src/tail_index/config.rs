@@ -48,6 +48,100 @@ pub struct Config {
     /// Part B: iterates recorded after training: max(one epoch, this many steps) (spec:
     /// 600).
     pub min_record_steps: usize,
+    /// Part C (full mode with a CIFAR-10 directory, spec §5.2): the CIFAR-10 grid.
+    pub cifar: CifarConfig,
+}
+
+/// One network of the CIFAR-10 grid (spec §4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CifarModel {
+    /// `VGG{depth}` without batch norm, `depth ∈ {4, 5, 6, 7, 8, 11, 13, 16, 19}`.
+    Vgg {
+        /// Conv layers + 1.
+        depth: usize,
+    },
+    /// `LeNetFamily(n_convs, n_linear)`.
+    LeNet {
+        /// 0 or 2.
+        n_convs: usize,
+        /// Linear layers including the output layer.
+        n_linear: usize,
+    },
+}
+
+impl CifarModel {
+    /// `VGG4`, `LeNet(2,4)`, ….
+    #[must_use]
+    pub fn name(self) -> String {
+        match self {
+            CifarModel::Vgg { depth } => format!("VGG{depth}"),
+            CifarModel::LeNet { n_convs, n_linear } => format!("LeNet({n_convs},{n_linear})"),
+        }
+    }
+}
+
+/// Sizes of Part C, the CIFAR-10 grid (spec §5.2 with the protocol of §2.3).
+#[derive(Clone, Debug, PartialEq)]
+pub struct CifarConfig {
+    /// The networks (default: VGG4–VGG8, the spec's CPU restriction, and the seven LeNet
+    /// members of §4).
+    pub models: Vec<CifarModel>,
+    /// VGG channel counts are divided by this (1 = the paper's widths; tests use a
+    /// narrowed network).
+    pub vgg_width_divisor: usize,
+    /// Step sizes (default {0.01, 0.05}: two values of the spec's default grid; the
+    /// paper's grid is unverified, spec §4).
+    pub etas: Vec<f64>,
+    /// Batch sizes (default {128}: one (η, B) pair per η, the spec's CPU restriction; 391
+    /// iterates per epoch, a row of the reference table).
+    pub batch_sizes: Vec<usize>,
+    /// SGD momentum (spec §2.3: 0.9).
+    pub momentum: f64,
+    /// Epochs of a VGG run, the last one recorded (spec §2.3: 81).
+    pub vgg_epochs: usize,
+    /// Epochs of a LeNet run, the last one recorded (spec §2.3: 51).
+    pub lenet_epochs: usize,
+    /// Use only the first this many training images (default `None`: all 50 000).
+    pub n_train: Option<usize>,
+    /// Use only the first this many test images (default `None`: all 10 000).
+    pub n_test: Option<usize>,
+    /// Iterates recorded: max(the final epoch's steps, this) (default 0: the final epoch,
+    /// as the paper's code; a small dataset needs more rows than one epoch has).
+    pub min_record_steps: usize,
+    /// Examples per forward pass when measuring accuracy (the code's test loader: 100).
+    pub eval_batch: usize,
+}
+
+impl Default for CifarConfig {
+    fn default() -> Self {
+        let lenet = |n_convs, n_linear| CifarModel::LeNet { n_convs, n_linear };
+        CifarConfig {
+            models: vec![
+                CifarModel::Vgg { depth: 4 },
+                CifarModel::Vgg { depth: 5 },
+                CifarModel::Vgg { depth: 6 },
+                CifarModel::Vgg { depth: 7 },
+                CifarModel::Vgg { depth: 8 },
+                lenet(0, 8),
+                lenet(0, 4),
+                lenet(0, 2),
+                lenet(2, 8),
+                lenet(2, 4),
+                lenet(2, 2),
+                lenet(2, 1),
+            ],
+            vgg_width_divisor: 1,
+            etas: vec![0.01, 0.05],
+            batch_sizes: vec![128],
+            momentum: 0.9,
+            vgg_epochs: 81,
+            lenet_epochs: 51,
+            n_train: None,
+            n_test: None,
+            min_record_steps: 0,
+            eval_batch: 100,
+        }
+    }
 }
 
 impl Config {
@@ -75,6 +169,7 @@ impl Config {
             target_train_acc: 0.99,
             max_epochs: 60,
             min_record_steps: 600,
+            cifar: CifarConfig::default(),
         };
         match mode {
             Mode::Quick => quick,

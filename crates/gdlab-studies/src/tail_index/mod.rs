@@ -8,10 +8,16 @@
 //! projected α̂ of the last iterates with the generalization gap (the paper's claim: a
 //! lower α̂, heavier tails, goes with a smaller gap).
 //!
+//! In full mode with [`RunOpts::cifar10_dir`] set (`gdlab study run tail-index --full
+//! --cifar10-dir DIR`), Part B is replaced by Part C, the CIFAR-10 grid of spec §5.2 (VGG
+//! and LeNet families, momentum 0.9, the final epoch recorded); without it, full mode runs
+//! Part B at full size and the report says that the synthetic task was used.
+//!
 //! Layout: [`config`] (sizes for Quick/Full), `run` (the experiment and the checks, whose
-//! thresholds are the `const`s at its top, each citing spec §5.1), `stats` (rank
-//! correlations).
+//! thresholds are the `const`s at its top, each citing spec §5.1), `cifar` (Part C),
+//! `stats` (rank correlations).
 
+mod cifar;
 pub mod config;
 mod run;
 pub mod stats;
@@ -57,5 +63,29 @@ impl Study for TailIndex {
     }
     fn run(&self, opts: &RunOpts, report: &mut Report) -> Result<Verdict, StudyError> {
         run::run(&config::Config::for_mode(opts.mode), opts, report)
+    }
+}
+
+/// The `tail-index` study with caller-chosen sizes instead of
+/// [`Config::for_mode`](config::Config::for_mode): for tests (a tiny CIFAR-10 grid that
+/// runs in seconds) and for CPU-sized full runs from Rust. Same id, report and checks.
+#[derive(Clone, Debug)]
+pub struct TailIndexWithConfig(pub config::Config);
+
+impl Study for TailIndexWithConfig {
+    fn id(&self) -> &'static str {
+        TailIndex.id()
+    }
+    fn title(&self) -> &'static str {
+        TailIndex.title()
+    }
+    fn paper(&self) -> &'static str {
+        TailIndex.paper()
+    }
+    fn claim(&self) -> &'static str {
+        TailIndex.claim()
+    }
+    fn run(&self, opts: &RunOpts, report: &mut Report) -> Result<Verdict, StudyError> {
+        run::run(&self.0, opts, report)
     }
 }

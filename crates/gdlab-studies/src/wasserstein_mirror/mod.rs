@@ -104,6 +104,7 @@ mod tests {
         let opts = RunOpts {
             seed: Seed(0),
             mode: Mode::Quick,
+            ..RunOpts::default()
         };
         let o = pool
             .install(|| run_study(&WassersteinMirror, &opts, &out))

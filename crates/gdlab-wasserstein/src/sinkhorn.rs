@@ -131,8 +131,8 @@ fn cost_matrix(x: &[f64], y: &[f64], d: usize) -> Vec<f64> {
 }
 
 /// `out_i = −ε LSE_j(log w + (h_j − C_ij)/ε)` for uniform weights `w = 1/len(h)`, with `C`
-/// given row-major (`rows × h.len()`) or, if `transposed`, column-major (`h.len() × rows`).
-fn soft_min(c: &[f64], h: &[f64], rows: usize, transposed: bool, eps: f64, out: &mut [f64]) {
+/// row-major (`rows × h.len()`).
+fn soft_min(c: &[f64], h: &[f64], rows: usize, eps: f64, out: &mut [f64]) {
     let cols = h.len();
     let log_w = -(cols as f64).ln();
     out.par_chunks_mut(ROWS_PER_CHUNK)
@@ -142,20 +142,32 @@ fn soft_min(c: &[f64], h: &[f64], rows: usize, transposed: bool, eps: f64, out: 
             for (r, o) in block.iter_mut().enumerate() {
                 let i = ch * ROWS_PER_CHUNK + r;
                 let mut mx = f64::NEG_INFINITY;
-                for (j, tj) in t.iter_mut().enumerate() {
-                    let cij = if transposed {
-                        c[j * rows + i]
-                    } else {
-                        c[i * cols + j]
-                    };
-                    *tj = (h[j] - cij) / eps;
+                let row = &c[i * cols..(i + 1) * cols];
+                for ((tj, hj), cij) in t.iter_mut().zip(h).zip(row) {
+                    *tj = (hj - cij) / eps;
                     mx = mx.max(*tj);
                 }
-                let s: f64 = t.iter().map(|v| (v - mx).exp()).sum();
+                let s: f64 = t.iter().map(|&v| shifted_exp(v - mx)).sum();
                 *o = -eps * (log_w + mx + s.ln());
             }
         });
     debug_assert_eq!(out.len(), rows);
+}
+
+/// Below this shifted exponent a term of a log-sum-exp is dropped: `e^{−50} ≈ 2·10⁻²²`, so
+/// even 10⁵ dropped terms change the sum (which is ≥ 1, its largest term being `e⁰`) by less
+/// than half an ulp. At small `ε` most pairs are that far below the row's maximum, and the
+/// skipped `exp` calls are most of the cost.
+const LSE_CUTOFF: f64 = -50.0;
+
+/// `e^x` for `x ≤ 0`, or 0 below [`LSE_CUTOFF`].
+#[inline]
+fn shifted_exp(x: f64) -> f64 {
+    if x < LSE_CUTOFF {
+        0.0
+    } else {
+        x.exp()
+    }
 }
 
 /// `Σᵢ aᵢ |exp((fᵢ − f_nextᵢ)/ε) − 1|`: the L1 row-marginal error of the plan of `(f, g)`
@@ -219,6 +231,7 @@ pub fn entropic_ot(
     check_pair(x, y)?;
     let (n, m, d) = (x.n_particles(), y.n_particles(), x.dim());
     let c = cost_matrix(x.data(), y.data(), d);
+    let ct = cost_matrix(y.data(), x.data(), d); // Cᵀ, row-major m × n (contiguous g updates)
     let (mut f, mut g, schedule) = match warm {
         Some((f0, g0)) => {
             check_warm("warm-start f", f0, n)?;
@@ -231,12 +244,12 @@ pub fn entropic_ot(
     let mut iterations = 0;
     // annealing: one (f, g) sweep per ε level
     for &e in &schedule {
-        soft_min(&c, &g, n, false, e, &mut f);
-        soft_min(&c, &f, m, true, e, &mut g);
+        soft_min(&c, &g, n, e, &mut f);
+        soft_min(&ct, &f, m, e, &mut g);
         iterations += 1;
     }
     let mut f_next = vec![0.0; n];
-    soft_min(&c, &g, n, false, eps, &mut f_next);
+    soft_min(&c, &g, n, eps, &mut f_next);
     let mut err = marginal_error(&f, &f_next, eps);
     f.copy_from_slice(&f_next);
     while err > opts.tol || !err.is_finite() {
@@ -247,8 +260,8 @@ pub fn entropic_ot(
                 tol: opts.tol,
             });
         }
-        soft_min(&c, &f, m, true, eps, &mut g);
-        soft_min(&c, &g, n, false, eps, &mut f_next);
+        soft_min(&ct, &f, m, eps, &mut g);
+        soft_min(&c, &g, n, eps, &mut f_next);
         err = marginal_error(&f, &f_next, eps);
         f.copy_from_slice(&f_next);
         iterations += 1;
@@ -298,14 +311,14 @@ pub fn entropic_ot_self(
     let mut t = vec![0.0; n];
     let mut iterations = 0;
     for &e in &schedule {
-        soft_min(&c, &f, n, false, e, &mut t);
+        soft_min(&c, &f, n, e, &mut t);
         for (fi, ti) in f.iter_mut().zip(&t) {
             *fi = 0.5 * (*fi + ti);
         }
         iterations += 1;
     }
     loop {
-        soft_min(&c, &f, n, false, eps, &mut t);
+        soft_min(&c, &f, n, eps, &mut t);
         let err = marginal_error(&f, &t, eps);
         if err <= opts.tol {
             // f = T(f) up to tol: use T(f), whose plan has exact row sums up to rounding
@@ -367,7 +380,10 @@ fn barycentric(x: &[f64], y: &[f64], g: &[f64], d: usize, eps: f64) -> Vec<f64> 
                 let mut s = 0.0;
                 o.iter_mut().for_each(|v| *v = 0.0);
                 for (j, tj) in t.iter().enumerate() {
-                    let w = (tj - mx).exp();
+                    let w = shifted_exp(tj - mx);
+                    if w == 0.0 {
+                        continue;
+                    }
                     s += w;
                     for k in 0..d {
                         o[k] += w * y[j * d + k];

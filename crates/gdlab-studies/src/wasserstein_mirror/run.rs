@@ -1186,13 +1186,13 @@ fn part_c(cfg: &Config, opts: &RunOpts, report: &mut Report) -> Result<(), Study
         let mut rows = Vec::new();
         let mut plot = LinePlot::new(
             plot_name,
-            &if kind == Discrepancy::Energy {
+            if kind == Discrepancy::Energy {
                 "Part C: ½ energy distance to the training target".to_string()
             } else {
                 format!("Part C: {f_name} to the training target")
             },
             "iteration",
-            &format!("{f_name} (log scale)"),
+            format!("{f_name} (log scale)"),
         )
         .log_y();
         let mut metric = serde_json::Map::new();

@@ -18,6 +18,7 @@ use gdlab_wasserstein::mirror::MirrorMap;
 use gdlab_wasserstein::scheme::{
     run_flow, FlowConfig, InteractionMirror, NewtonOptions, Preconditioner, Scheme,
 };
+use gdlab_wasserstein::sinkhorn::{SinkhornDivergence, SinkhornOptions};
 use gdlab_wasserstein::Particles;
 use serde::Deserialize;
 
@@ -121,6 +122,28 @@ enum FunctionalSpec {
         #[serde(default = "default_projections")]
         n_projections: usize,
     },
+    /// ½ S_ε (Sinkhorn divergence, cost ‖x − y‖²) to a target sample.
+    SinkhornDivergence {
+        target: ParticlesSpec,
+        #[serde(default = "default_epsilon")]
+        epsilon: f64,
+        #[serde(default = "default_sinkhorn_tol")]
+        tol: f64,
+        #[serde(default = "default_sinkhorn_max_iterations")]
+        max_iterations: usize,
+    },
+}
+
+fn default_epsilon() -> f64 {
+    SinkhornOptions::default().epsilon
+}
+
+fn default_sinkhorn_tol() -> f64 {
+    SinkhornOptions::default().tol
+}
+
+fn default_sinkhorn_max_iterations() -> usize {
+    SinkhornOptions::default().max_iterations
 }
 
 fn default_projections() -> usize {
@@ -347,6 +370,21 @@ fn build_functional(
                 )?),
                 None,
             )
+        }
+        FunctionalSpec::SinkhornDivergence {
+            target,
+            epsilon,
+            tol,
+            max_iterations,
+        } => {
+            let y = load_particles(target, base, seed.derive("target"), "functional.target")?;
+            let opts = SinkhornOptions {
+                epsilon: *epsilon,
+                tol: *tol,
+                max_iterations: *max_iterations,
+                ..SinkhornOptions::default()
+            };
+            (Box::new(SinkhornDivergence::new(y, opts)?), None)
         }
     })
 }

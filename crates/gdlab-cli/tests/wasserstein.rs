@@ -81,6 +81,47 @@ fn k2_sigma_mirror_equals_preconditioned_gd_up_to_translation() {
 }
 
 #[test]
+fn sinkhorn_divergence_flow_decreases_and_bad_epsilon_is_an_error() {
+    let d = scratch("w-sk");
+    let cfg = |eps: &str| {
+        format!(
+            r#"{{"functional": {{"kind": "sinkhorn-divergence", "epsilon": {eps},
+                 "target": {{"init": "gaussian", "n": 15, "dim": 2, "scale": 0.5, "mean": [2.0, 0.0]}}}},
+                "scheme": {{"kind": "gd"}}, "step_size": 0.5, "n_iterations": 10,
+                "particles": {{"init": "gaussian", "n": 12, "dim": 2, "scale": 1.0}}, "seed": 3}}"#
+        )
+    };
+    std::fs::write(d.join("c.json"), cfg("0.5")).unwrap();
+    let r = gdlab(
+        &["wasserstein", "run", "--config", "c.json", "--out-dir", "o"],
+        &d,
+    );
+    assert!(r.status.success(), "{}", stderr(&r));
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("o/summary.json")).unwrap()).unwrap();
+    let (first, last) = (
+        s["initial"]["value"].as_f64().unwrap(),
+        s["final"]["value"].as_f64().unwrap(),
+    );
+    assert!(last < 0.2 * first, "{first} → {last}");
+    std::fs::write(d.join("bad.json"), cfg("0.0")).unwrap();
+    let r = gdlab(
+        &[
+            "wasserstein",
+            "run",
+            "--config",
+            "bad.json",
+            "--out-dir",
+            "b",
+        ],
+        &d,
+    );
+    assert_eq!(r.status.code(), Some(2));
+    assert!(stderr(&r).contains("sinkhorn.epsilon"), "{}", stderr(&r));
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
 fn mirror_map_from_csv_particles() {
     let d = scratch("w-csv");
     std::fs::write(d.join("p.csv"), "x,y\n0.1,0.2\n0.3,0.1\n0.2,0.2\n").unwrap();

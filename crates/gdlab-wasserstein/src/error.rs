@@ -74,6 +74,19 @@ pub enum WassersteinError {
         /// The tolerance.
         tol: f64,
     },
+    /// The Sinkhorn iterations did not reach their marginal tolerance.
+    #[error(
+        "Sinkhorn did not converge: L1 marginal error {marginal_error:e} > tolerance {tol:e} \
+         after {iterations} iterations (cap reached or non-finite)"
+    )]
+    SinkhornNotConverged {
+        /// Iterations run.
+        iterations: usize,
+        /// The last L1 marginal error.
+        marginal_error: f64,
+        /// The tolerance.
+        tol: f64,
+    },
     /// A linear-algebra routine failed.
     #[error("linear algebra failed in {op}: {reason}")]
     Linalg {

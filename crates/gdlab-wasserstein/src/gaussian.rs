@@ -7,6 +7,7 @@
 //! | [`GaussianScheme::Nem`] (MD with `φ = ℋ`) | `C = (1−τ)Σₖ⁻¹ + τΣ*⁻¹`, `Σₖ₊₁ = (CΣₖC)⁻¹` |
 //! | [`GaussianScheme::ForwardBackward`] (FB; PFB with `P`) | `M = I − τPΣ*⁻¹`, `S = MΣₖMᵀ`, `Σₖ₊₁ = ½(S + 2τP + (S(4τP + S))^{1/2})` |
 //! | [`GaussianScheme::Wgd`] (WGD; PWGD with `P`) | `C = I − τPΣ*⁻¹ + τPΣₖ⁻¹`, `Σₖ₊₁ = CΣₖCᵀ` |
+//! | [`GaussianScheme::Klm`] (KLM; PKLM with `P`; diagonal only) | per coordinate `σ'² = u²`, `u = (c + √(c² + 4p))/2`, `c = p σ B`, `B = 1/p − τ/σ*² − (1−τ)/σ²` |
 //!
 //! The non-symmetric square root of FB is computed as `A(ABA)^{1/2}A⁻¹` with `A = S^{1/2}`,
 //! `B = 4τP + S`, using only symmetric eigendecompositions (`(A X A⁻¹)² = A X² A⁻¹ =
@@ -27,6 +28,29 @@ pub enum GaussianScheme {
     ForwardBackward(SpdMatrix),
     /// Explicit Wasserstein GD on KL, preconditioned by `P` (`P = I`: WGD).
     Wgd(SpdMatrix),
+    /// KLM / PKLM: mirror descent with the KL-type Bregman potential
+    /// `φ(μ) = KL(μ ‖ N(0, P)) = ∫ ½xᵀP⁻¹x dμ + ℋ(μ) + const` (`P = I`: KLM; `P = Σ*`:
+    /// PKLM), for **diagonal** `Σₖ`, `Σ*` and `P` only (spec §2.4, §7).
+    ///
+    /// The mirror condition `∇_{W₂}φ(μₖ₊₁)∘T = ∇_{W₂}φ(μₖ) − τ∇_{W₂}F(μₖ)` with the linear
+    /// map `T(x) = Ax` reads, per coordinate (`p`, `σ²`, `σ*²` the diagonal entries of `P`,
+    /// `Σₖ`, `Σ*`, and `σ'² = a²σ²`):
+    ///
+    /// $$ (1/p − 1/σ'^2)\,a = B := 1/p − τ/σ_*^2 − (1−τ)/σ^2, $$
+    ///
+    /// so `u = σ' = aσ` solves `u² − c u − p = 0` with `c = pσB`, and
+    /// `u = (c + √(c² + 4p))/2`.
+    ///
+    /// **Deviation from the reference** (`mirror_descent_kl`, derived here, not taken from
+    /// the paper): the reference computes the equivalent
+    /// `σ'² = (C + √(C² − 4p²))/2`, `C = c² + 2p`, which always takes the *larger* root of
+    /// `σ'⁴ − Cσ'² + p² = 0`. That is our root when `B ≥ 0`; when `B < 0` it is the
+    /// orientation-reversing solution `a < 0`, which does not even keep the target fixed
+    /// when `σ*² < p` (at `σ² = σ*²` it jumps to `p²/σ*²`). We keep the orientation-preserving
+    /// map `a > 0` (the solution whose map is the gradient of a convex function), for which
+    /// `Σ*` is a fixed point. On the spec's non-diagonal targets the reference's elementwise
+    /// products are not a matrix formula (spec §7); this variant refuses them.
+    Klm(SpdMatrix),
 }
 
 impl GaussianScheme {
@@ -85,9 +109,62 @@ impl GaussianScheme {
                 });
                 matmul(&matmul(&c, sigma.mat()), &c.transpose().to_owned())
             }
+            GaussianScheme::Klm(p) => {
+                check_dim(p, d)?;
+                check_diagonal("Σₖ (KLM)", sigma.mat())?;
+                check_diagonal("Σ*⁻¹ (KLM)", target_precision.mat())?;
+                check_diagonal("P (KLM)", p.mat())?;
+                let next: Vec<f64> = (0..d)
+                    .map(|i| {
+                        klm_coordinate(
+                            sigma.get(i, i),
+                            target_precision.get(i, i),
+                            p.get(i, i),
+                            tau,
+                        )
+                    })
+                    .collect();
+                Mat::from_fn(d, d, |i, j| if i == j { next[i] } else { 0.0 })
+            }
         };
         SpdMatrix::new("Σₖ₊₁", &symmetrize(&next))
     }
+}
+
+/// One coordinate of the KLM step: `σ'²` from `σ²`, `1/σ*²`, `p`, `τ` (see
+/// [`GaussianScheme::Klm`]).
+fn klm_coordinate(var: f64, target_prec: f64, p: f64, tau: f64) -> f64 {
+    let b = 1.0 / p - tau * target_prec - (1.0 - tau) / var;
+    let c = p * var.sqrt() * b;
+    let u = if c >= 0.0 {
+        0.5 * (c + (c * c + 4.0 * p).sqrt())
+    } else {
+        // same root, written without cancellation: u = 2p / (√(c² + 4p) − c)
+        2.0 * p / ((c * c + 4.0 * p).sqrt() - c)
+    };
+    u * u
+}
+
+/// Refuses a matrix with a non-zero off-diagonal entry (relative to its diagonal).
+fn check_diagonal(what: &'static str, a: &Mat<f64>) -> Result<()> {
+    let d = a.nrows();
+    for i in 0..d {
+        for j in 0..d {
+            if i != j {
+                let scale = (a[(i, i)].abs() * a[(j, j)].abs()).sqrt();
+                if a[(i, j)].abs() > 1e-12 * scale {
+                    return Err(WassersteinError::Invalid {
+                        field: what,
+                        reason: format!(
+                            "KLM/PKLM is implemented for diagonal covariances only, but entry ({i}, {j}) is {:e}",
+                            a[(i, j)]
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 fn check_dim(p: &SpdMatrix, d: usize) -> Result<()> {
@@ -349,6 +426,70 @@ mod tests {
             let got = sch.step(&one(s), &prec, tau).unwrap().get(0, 0);
             assert!((got - want).abs() < 1e-14, "{sch:?}: {got} vs {want}");
         }
+    }
+
+    /// The KLM step against (i) the reference's formula `σ'² = (C + √(C² − 4p²))/2` where
+    /// both agree (`B ≥ 0`), (ii) the first-order condition `(1/p − 1/σ'²)a = B` with `a > 0`,
+    /// (iii) a brute-force minimisation of the scalar MD objective over `a > 0`,
+    /// `J(a) = a²σ²/(2p) − log a − σ²B a`, and (iv) the target as a fixed point.
+    #[test]
+    fn klm_matches_reference_formula_first_order_condition_and_brute_force() {
+        let tau = 0.01;
+        for &(s, t, p) in &[
+            (1.0, 7.0, 1.0),
+            (1.0, 0.3, 1.0),
+            (2.5, 40.0, 40.0),
+            (0.2, 0.5, 0.5),
+            (3.0, 0.7, 1.0),
+        ] {
+            let next = klm_coordinate(s, 1.0 / t, p, tau);
+            let b: f64 = 1.0 / p - tau / t - (1.0 - tau) / s;
+            // (i) the reference's expression (larger root) where B ≥ 0
+            let e = p / t;
+            let m = 1.0 - tau * e;
+            let cc = m * m * s
+                + 2.0 * tau * p
+                + 2.0 * tau * (1.0 - tau) * e * p
+                + (1.0 - tau) * (1.0 - tau) * p * p / s;
+            let reference = 0.5 * (cc + (cc * cc - 4.0 * p * p).sqrt());
+            if b >= 0.0 {
+                assert!((next - reference).abs() < 1e-12 * reference, "{s} {t} {p}");
+            } else {
+                assert!(next < reference, "the reference takes the other root here");
+            }
+            // (ii) first-order condition with a = σ'/σ > 0
+            let a = (next / s).sqrt();
+            assert!(((1.0 / p - 1.0 / next) * a - b).abs() < 1e-12 * (1.0 + b.abs()));
+            // (iii) brute force over a > 0
+            let j = |a: f64| a * a * s / (2.0 * p) - a.ln() - s * b * a;
+            let best = (1..200_000)
+                .map(|k| k as f64 * 1e-4)
+                .map(j)
+                .fold(f64::INFINITY, f64::min);
+            assert!(
+                j(a) <= best + 1e-12,
+                "{s} {t} {p}: J(a*) {} > grid {best}",
+                j(a)
+            );
+        }
+        // (iv) the target is fixed, also when σ*² < p (where the reference's root is not)
+        for &(t, p) in &[(0.3_f64, 1.0_f64), (7.0, 1.0), (0.3, 0.3)] {
+            let next = klm_coordinate(t, 1.0 / t, p, tau);
+            assert!((next - t).abs() < 1e-14 * t.max(1.0), "{t} {p}: {next}");
+        }
+        // the matrix form: diagonal in, diagonal out; non-diagonal refused
+        let target = SpdMatrix::diagonal("t", &[7.0, 0.3]).unwrap();
+        let prec = SpdMatrix::new("p", &target.inverse()).unwrap();
+        let sch = GaussianScheme::Klm(target.clone());
+        let next = sch.step(&SpdMatrix::identity(2), &prec, tau).unwrap();
+        assert!((next.get(0, 0) - klm_coordinate(1.0, 1.0 / 7.0, 7.0, tau)).abs() < 1e-15);
+        assert_eq!(next.get(0, 1), 0.0);
+        let (a, _) = spd3();
+        let aprec = SpdMatrix::new("p", &a.inverse()).unwrap();
+        let err = GaussianScheme::Klm(SpdMatrix::identity(3))
+            .step(&SpdMatrix::identity(3), &aprec, tau)
+            .unwrap_err();
+        assert!(err.to_string().contains("diagonal"), "{err}");
     }
 
     #[test]

@@ -13,9 +13,11 @@
 //! | [`kernel`] | pair kernels `K₂`, `K₄`, the double well `W`, and their Σ-forms |
 //! | [`entropy`] | negative entropy: Gaussian-KDE score (Scott), Kozachenko–Leonenko estimate |
 //! | [`discrepancy`] | energy distance (Riesz MMD) and sliced Wasserstein `SW₂²` to a target sample |
+//! | [`sinkhorn`] | log-domain Sinkhorn (entropic OT) and the Sinkhorn divergence `S_ε` with its gradient |
+//! | [`dirichlet`] | a Dirichlet target on the simplex, `log Γ`, and the mirror Langevin step |
 //! | [`mirror`] | mirror maps `∇V`, `∇V*`: Euclidean, linear `P`, ball, entropic simplex, box |
 //! | [`scheme`] | GD, mirror descent (explicit and Newton-implicit), preconditioned GD, [`run_flow`](scheme::run_flow) |
-//! | [`gaussian`] | Gaussian closed forms: NEM, FB/PFB, WGD/PWGD, KL and `W₂` between Gaussians |
+//! | [`gaussian`] | Gaussian closed forms: NEM, FB/PFB, WGD/PWGD, KLM/PKLM (diagonal), KL and `W₂` between Gaussians |
 //! | [`matrix`] | SPD matrices and symmetric matrix functions through faer's eigendecomposition |
 //!
 //! ## Notation
@@ -52,6 +54,7 @@
 //! assert!(energies[50] < -0.15 && energies[50] > -0.1667);
 //! ```
 
+pub mod dirichlet;
 pub mod discrepancy;
 pub mod entropy;
 pub mod error;
@@ -62,6 +65,7 @@ pub mod matrix;
 pub mod mirror;
 pub mod particles;
 pub mod scheme;
+pub mod sinkhorn;
 
 pub use error::{Result, WassersteinError};
 pub use functional::Functional;
@@ -87,5 +91,10 @@ mod send_sync {
         check::<crate::scheme::Scheme>();
         check::<crate::scheme::InteractionMirror>();
         check::<crate::gaussian::GaussianScheme>();
+        check::<crate::sinkhorn::SinkhornDivergence>();
+        check::<crate::sinkhorn::SinkhornOptions>();
+        check::<crate::sinkhorn::SinkhornState>();
+        check::<crate::sinkhorn::EntropicOt>();
+        check::<crate::dirichlet::DirichletPotential>();
     }
 }

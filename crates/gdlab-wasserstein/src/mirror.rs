@@ -157,6 +157,52 @@ impl MirrorMap {
         }
     }
 
+    /// The Hessian `∇²V(x)` (row-major `d × d` into `out`) at one point of the domain
+    /// (unchecked, as [`MirrorMap::grad_phi`]); mirror Langevin needs its Cholesky factor
+    /// (spec §6 `mirror_langevin.py`).
+    ///
+    /// | map | `∇²V(x)` |
+    /// |---|---|
+    /// | Euclidean | `I` |
+    /// | linear | `P⁻¹` |
+    /// | ball | `(2γ/s) I + (4γ/s²) xxᵀ`, `s = R − ‖x‖²` |
+    /// | entropic | `diag(1/xᵢ) + 11ᵀ/(1 − Σx)` (spec §2.2a) |
+    /// | box | `diag(1/(1−xᵢ)² + 1/(1+xᵢ)²)` |
+    ///
+    /// # Panics
+    /// If `out.len() ≠ x.len()²` (a programmer error).
+    pub fn hessian_phi(&self, x: &[f64], out: &mut [f64]) {
+        let d = x.len();
+        assert_eq!(out.len(), d * d, "hessian_phi: out must hold d·d values");
+        out.iter_mut().for_each(|v| *v = 0.0);
+        match self {
+            MirrorMap::Euclidean => (0..d).for_each(|i| out[i * d + i] = 1.0),
+            MirrorMap::Linear { p_inv, .. } => out.copy_from_slice(p_inv),
+            MirrorMap::Ball { radius_sq, gamma } => {
+                let s = radius_sq - x.iter().map(|v| v * v).sum::<f64>();
+                for i in 0..d {
+                    for j in 0..d {
+                        out[i * d + j] = 4.0 * gamma * x[i] * x[j] / (s * s);
+                    }
+                    out[i * d + i] += 2.0 * gamma / s;
+                }
+            }
+            MirrorMap::Entropic => {
+                let last = 1.0 / (1.0 - x.iter().sum::<f64>());
+                out.iter_mut().for_each(|v| *v = last);
+                for i in 0..d {
+                    out[i * d + i] += 1.0 / x[i];
+                }
+            }
+            MirrorMap::Box => {
+                for i in 0..d {
+                    let (a, b) = (1.0 - x[i], 1.0 + x[i]);
+                    out[i * d + i] = 1.0 / (a * a) + 1.0 / (b * b);
+                }
+            }
+        }
+    }
+
     /// `x = ∇V*(y)` for any `y ∈ R^d`.
     pub fn grad_phi_star(&self, y: &[f64], out: &mut [f64]) {
         match self {
@@ -299,6 +345,32 @@ mod tests {
                 xm[k] -= 1e-6;
                 let fd = (v(&m, &xp) - v(&m, &xm)) / 2e-6;
                 assert!((fd - g[k]).abs() < 1e-6 * (1.0 + fd.abs()), "{}", m.name());
+            }
+        }
+    }
+
+    #[test]
+    fn hessians_match_finite_differences_of_the_gradients() {
+        let x = [0.2, 0.3, 0.1];
+        for m in maps() {
+            let mut h = [0.0; 9];
+            m.hessian_phi(&x, &mut h);
+            for k in 0..3 {
+                let (mut xp, mut xm) = (x, x);
+                xp[k] += 1e-6;
+                xm[k] -= 1e-6;
+                let (mut gp, mut gm) = ([0.0; 3], [0.0; 3]);
+                m.grad_phi(&xp, &mut gp);
+                m.grad_phi(&xm, &mut gm);
+                for i in 0..3 {
+                    let fd = (gp[i] - gm[i]) / 2e-6;
+                    assert!(
+                        (fd - h[i * 3 + k]).abs() < 1e-6 * (1.0 + fd.abs()),
+                        "{} ({i}, {k}): {fd} vs {}",
+                        m.name(),
+                        h[i * 3 + k]
+                    );
+                }
             }
         }
     }

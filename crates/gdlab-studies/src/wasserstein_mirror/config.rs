@@ -30,6 +30,35 @@ pub struct Config {
     pub alignment_n: usize,
     /// Part C: iteration cap.
     pub alignment_max_iterations: usize,
+    /// Part C: the discrepancies `D` aligned (quick: energy distance; full: also `SW₂²` and
+    /// the Sinkhorn divergence, spec §5 full mode).
+    pub alignment_discrepancies: Vec<Discrepancy>,
+    /// Part C: the power-norm exponents `a` of PGD (quick: 1.5, spec §5 Part C; full: the grid
+    /// {1.25, 1.5, 1.75} of spec §4 item 3 / §5 full mode).
+    pub alignment_powers: Vec<f64>,
+    /// Part C: fixed random directions of `SW₂²` (our choice; spec silent).
+    pub sliced_projections: usize,
+    /// Part C: Sinkhorn `ε` (spec §5 full mode: 0.1).
+    pub sinkhorn_epsilon: f64,
+    /// Part D (Dirichlet MD vs mirror Langevin): seeds (quick 0 = skipped, full 20).
+    pub dirichlet_seeds: usize,
+    /// Part D: particles (spec: 100).
+    pub dirichlet_particles: usize,
+    /// Part D: step size (spec: 1e-3).
+    pub dirichlet_step_size: f64,
+    /// Part D: iterations (spec: 201).
+    pub dirichlet_iterations: usize,
+}
+
+/// A discrepancy `D(μ, ν)` of the alignment task (spec §4 item 3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Discrepancy {
+    /// Energy distance (Riesz MMD), `F = ½ED`.
+    Energy,
+    /// Sliced Wasserstein, `F = ½SW₂²`.
+    Sliced,
+    /// Sinkhorn divergence with cost `‖x − y‖²`, `F = ½S_ε`.
+    Sinkhorn,
 }
 
 impl Config {
@@ -49,6 +78,14 @@ impl Config {
             isotropic_appendix: false,
             alignment_n: 500,
             alignment_max_iterations: 300,
+            alignment_discrepancies: vec![Discrepancy::Energy],
+            alignment_powers: vec![1.5],
+            sliced_projections: 100,
+            sinkhorn_epsilon: 0.1,
+            dirichlet_seeds: 0,
+            dirichlet_particles: 100,
+            dirichlet_step_size: 1e-3,
+            dirichlet_iterations: 201,
         };
         match mode {
             Mode::Quick => quick,
@@ -59,6 +96,13 @@ impl Config {
                 isotropic_appendix: true,
                 alignment_n: 2000,
                 alignment_max_iterations: 500,
+                alignment_discrepancies: vec![
+                    Discrepancy::Energy,
+                    Discrepancy::Sliced,
+                    Discrepancy::Sinkhorn,
+                ],
+                alignment_powers: vec![1.25, 1.5, 1.75],
+                dirichlet_seeds: 20,
                 ..quick
             },
         }

@@ -2,10 +2,13 @@
 //! A. Korba, "Mirror and Preconditioned Gradient Descent in Wasserstein Space", NeurIPS
 //! 2024 (spec `papers/wasserstein-mirror-preconditioned.md`, §5).
 //!
-//! Part A: KL to ill-conditioned Gaussians in closed form (NEM, FB, PFB, WGD, PWGD).
+//! Part A: KL to ill-conditioned Gaussians in closed form (NEM, FB, PFB, WGD, PWGD; full
+//! mode adds the diagonal-target variant with KLM/PKLM).
 //! Part B: the Σ-ill-conditioned interaction energy on 100 particles (GD, PGD(Σ), MD with
-//! K₄, K₄^Σ, K₂^Σ by Newton). Part C (informational): energy-distance alignment, GD vs
-//! PGD with the power-norm preconditioner.
+//! K₄, K₄^Σ, K₂^Σ by Newton). Part C (informational): alignment, GD vs PGD with the
+//! power-norm preconditioner — energy distance (quick); full mode adds `SW₂²`, the Sinkhorn
+//! divergence (ε = 0.1) and the grid a ∈ {1.25, 1.5, 1.75}. Part D (full mode,
+//! informational): the Dirichlet posterior, MD with the entropic map vs mirror Langevin.
 //!
 //! Layout: [`config`] (sizes), `run` (the parts and the thresholds, each a `const` citing
 //! its source).

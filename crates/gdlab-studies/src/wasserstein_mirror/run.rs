@@ -1454,6 +1454,7 @@ mod tests {
         let opts = RunOpts {
             seed: Seed(1),
             mode: crate::study::Mode::Full,
+            ..RunOpts::default()
         };
         let mut report = Report::new("wasserstein-mirror", "t", "p");
         let mut v = Verdict::default();

@@ -331,6 +331,17 @@ fn baselines(
     Ok([cta, atc, net])
 }
 
+/// T-DGD (the paper's rule, k = s) with `base`'s step, α and rounds.
+fn tdgd(sc: &Scenario, base: DgdConfig) -> DgdConfig {
+    DgdConfig {
+        truncation: Some(Truncation {
+            k: sc.sparsity,
+            variant: TruncVariant::Paper,
+        }),
+        ..base
+    }
+}
+
 fn best(t: &gdlab_decentral::Trace) -> f64 {
     if t.diverged() {
         f64::INFINITY
@@ -452,17 +463,7 @@ pub(super) fn scenario_seed(
             let p = problem(sc, sc.n_agents, seed)?;
             let w = tuned(sc.n_agents, sc.target_rho, seed.derive("er"))?;
             let atc = best(&base.run(&p, &w)?.trace);
-            let tdgd = best(
-                &DgdConfig {
-                    truncation: Some(Truncation {
-                        k: sc.sparsity,
-                        variant: TruncVariant::Paper,
-                    }),
-                    ..base
-                }
-                .run(&p, &w)?
-                .trace,
-            );
+            let tdgd = best(&tdgd(sc, base).run(&p, &w)?.trace);
             vec![
                 (name("ρ"), w.rho()),
                 (name("E(DGD-ATC)"), atc),
@@ -488,17 +489,7 @@ pub(super) fn scenario_seed(
             let p = problem(sc, sc.n_agents, seed)?;
             let w = tuned(sc.n_agents, sc.target_rho, seed.derive("er"))?;
             let atc = best(&base.run(&p, &w)?.trace);
-            let tdgd = best(
-                &DgdConfig {
-                    truncation: Some(Truncation {
-                        k: sc.sparsity,
-                        variant: TruncVariant::Paper,
-                    }),
-                    ..base
-                }
-                .run(&p, &w)?
-                .trace,
-            );
+            let tdgd = best(&tdgd(sc, base).run(&p, &w)?.trace);
             let [cta, patc, net] = baselines(cfg, &p, &w, Some(sc.sparsity))?;
             vec![
                 (name("ρ"), w.rho()),

@@ -286,6 +286,25 @@ fn gaussian_targets(
 type MethodKl = (GMethod, Vec<Vec<f64>>, Vec<f64>);
 
 /// Mean KL per method (index order over targets) for the given targets.
+/// Mean KL vs iteration (every 5th, up to `last`), one line per method, log y, values
+/// floored at [`KL_PLOT_FLOOR`].
+fn kl_plot(id: &str, title: &str, res: &[MethodKl], last: usize) -> LinePlot {
+    let ks: Vec<usize> = (0..=last).step_by(5).collect();
+    res.iter().fold(
+        LinePlot::new(id, title, "iteration k", "mean KL (log scale)").log_y(),
+        |plot, (m, _, mean)| {
+            plot.with_series(
+                Series::new(
+                    m.name(),
+                    ks.iter().map(|&k| k as f64).collect(),
+                    ks.iter().map(|&k| mean[k].max(KL_PLOT_FLOOR)).collect(),
+                )
+                .line(),
+            )
+        },
+    )
+}
+
 fn mean_kl(
     cfg: &Config,
     targets: &[SpdMatrix],
@@ -465,24 +484,12 @@ fn part_a(
     ));
 
     // plot (every 5th iteration)
-    let mut plot = LinePlot::new(
+    let plot = kl_plot(
         "part_a_kl",
         "Part A: mean KL to N(0, Σ*) vs iteration",
-        "iteration k",
-        "mean KL (log scale)",
-    )
-    .log_y();
-    for (m, _, mean) in &res {
-        let ks: Vec<usize> = (0..=last).step_by(5).collect();
-        plot = plot.with_series(
-            Series::new(
-                m.name(),
-                ks.iter().map(|&k| k as f64).collect(),
-                ks.iter().map(|&k| mean[k].max(KL_PLOT_FLOOR)).collect(),
-            )
-            .line(),
-        );
-    }
+        &res,
+        last,
+    );
     report.line_plot(plot.with_caption(format!(
         "d = {}, Σ* = Uᵀ diag(geomspace(1, 100, 10)) U, Σ₀ = I, τ = {}, mean over {} targets; \
          every 5th iteration; values below {KL_PLOT_FLOOR:e} (rounding level) drawn at that floor.",
@@ -540,24 +547,12 @@ fn part_a(
              which differs when 1/p − τ/σ*² − (1−τ)/σ² < 0 and leaves the target unfixed when \
              σ*² < p (here: KLM on coordinates with σ*² < 1). Informational, not in the verdict.",
         );
-        let mut plot = LinePlot::new(
+        let plot = kl_plot(
             "part_a_diag_kl",
             "Part A, diagonal variant: mean KL vs iteration",
-            "iteration k",
-            "mean KL (log scale)",
-        )
-        .log_y();
-        for (m, _, mean) in &dres {
-            let ks: Vec<usize> = (0..=last).step_by(5).collect();
-            plot = plot.with_series(
-                Series::new(
-                    m.name(),
-                    ks.iter().map(|&k| k as f64).collect(),
-                    ks.iter().map(|&k| mean[k].max(KL_PLOT_FLOOR)).collect(),
-                )
-                .line(),
-            );
-        }
+            &dres,
+            last,
+        );
         report.line_plot(plot.with_caption(format!(
             "Σ* = diag(50·Unif(0,1)), d = {}, Σ₀ = I, τ = {}, mean over {} targets; every 5th \
              iteration; values below {KL_PLOT_FLOOR:e} drawn at that floor. Informational.",

@@ -179,14 +179,6 @@ pub fn tail_index(w: &[f64], t: usize, d: usize, cfg: &TailIndexConfig) -> Resul
             reason: format!("{} values are not {t} rows × {d} columns", w.len()),
         });
     }
-    if cfg.n_directions == 0 {
-        return Err(ConfigError::OutOfRangeInt {
-            field: "n_directions",
-            value: 0,
-            allowed: "[1, ∞)",
-        }
-        .into());
-    }
     check_common(cfg)?;
     check_finite(w, d)?;
     let mut rows: Vec<&[f64]> = w.chunks_exact(d).step_by(cfg.thin).collect();

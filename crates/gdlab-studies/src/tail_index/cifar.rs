@@ -22,8 +22,6 @@ use gdlab_nn::candle_core::Device;
 use gdlab_nn::cnn::{LeNet, LeNetConfig, Vgg, VggConfig};
 use gdlab_nn::datasets::load_cifar10;
 use gdlab_nn::{cross_entropy, n_correct, Dataset, GdOptimizer, Model, NnError};
-use gdlab_optim::alias::sgd;
-use gdlab_optim::transform::MomentumConfig;
 use serde_json::json;
 
 use super::config::{CifarConfig, CifarModel, Config};
@@ -169,11 +167,7 @@ fn train_one(
         seed.derive("init").index(model_index as u64),
         &dev,
     )?;
-    let momentum = MomentumConfig {
-        momentum: cfg.momentum,
-        ..MomentumConfig::default()
-    };
-    let mut opt = GdOptimizer::<f32, _>::new(sgd(eta, momentum, 0.0)?, net.params())?;
+    let mut opt = super::run::momentum_sgd(eta, cfg.momentum, net.params())?;
     let mut cursor = train.batches(batch, seed.derive("batches").index(index as u64), false)?;
     let per_epoch = cursor.batches_per_epoch();
     let epochs = match model {

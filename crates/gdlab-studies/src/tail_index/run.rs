@@ -9,10 +9,10 @@ use gdlab_diagnostics::stable::{iid_matrix, SymmetricStable};
 use gdlab_diagnostics::trajectory::{tail_index, Mode as EstMode, TailIndexConfig};
 use gdlab_nn::candle_core::{Device, Tensor};
 use gdlab_nn::{
-    cross_entropy, n_correct, Dataset, GdOptimizer, Mlp, MlpConfig, Model, RecordSink,
+    cross_entropy, n_correct, Dataset, GdOptimizer, Mlp, MlpConfig, Model, ParamSet, RecordSink,
     TrajectoryRecorder,
 };
-use gdlab_optim::alias::sgd;
+use gdlab_optim::alias::{sgd, Sgd};
 use gdlab_optim::transform::MomentumConfig;
 use rayon::prelude::*;
 use serde_json::json;
@@ -417,6 +417,19 @@ fn sgd_step(
     Ok(())
 }
 
+/// Heavy-ball SGD without weight decay over `params` (f32), through the adapter: the
+/// optimizer of every tail-index training run (Part B and the CIFAR-10 grid).
+pub(super) fn momentum_sgd(
+    eta: f64,
+    momentum: f64,
+    params: &ParamSet,
+) -> Result<GdOptimizer<f32, Sgd>, StudyError> {
+    let momentum = MomentumConfig {
+        momentum,
+        ..MomentumConfig::default()
+    };
+    Ok(GdOptimizer::new(sgd(eta, momentum, 0.0)?, params)?)
+}
 /// One grid point: train to the target train accuracy or the epoch budget, then record
 /// max(one epoch, `min_record_steps`) iterates and estimate α̂ per weight matrix.
 fn train_one(
@@ -430,11 +443,7 @@ fn train_one(
 ) -> Result<RunResult, StudyError> {
     let dev = Device::Cpu;
     let model = Mlp::new::<f32>(&MlpConfig::relu(&cfg.student), seed.derive("student"), &dev)?;
-    let momentum = MomentumConfig {
-        momentum: cfg.momentum,
-        ..MomentumConfig::default()
-    };
-    let mut opt = GdOptimizer::<f32, _>::new(sgd(eta, momentum, 0.0)?, model.params())?;
+    let mut opt = momentum_sgd(eta, cfg.momentum, model.params())?;
     let mut cursor = train.batches(batch, seed.derive("batches").index(index as u64), false)?;
     let per_epoch = cursor.batches_per_epoch();
     let mut epochs = 0;

@@ -149,11 +149,15 @@ pub(crate) fn run(args: RunArgs) -> Result<Outcome> {
         cifar10_dir: args.cifar10_dir.clone(),
     };
     prepare_out_dir(&args.out)?;
-    let mut builder = rayon::ThreadPoolBuilder::new();
-    if let Some(n) = args.threads {
-        builder = builder.num_threads(usize::from(n));
-    }
-    let pool = builder.build().context("starting the worker thread pool")?;
+    // Explicit: `RAYON_NUM_THREADS` may be 1 here (see `candle_ops_single_threaded`).
+    let threads = args.threads.map_or_else(
+        || std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+        usize::from,
+    );
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .context("starting the worker thread pool")?;
 
     let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
         let pb = ProgressBar::new(studies.len() as u64);

@@ -23,8 +23,8 @@ fn dgd_rounds(c: &mut Criterion) {
     }
     .generate(Seed(0))
     .expect("valid sizes");
-    let w = MixingMatrix::new(&Graph::ring(4).expect("ring"), WeightRule::Metropolis)
-        .expect("mixing");
+    let w =
+        MixingMatrix::new(&Graph::ring(4).expect("ring"), WeightRule::Metropolis).expect("mixing");
     let cfg = DgdConfig {
         n_rounds: ROUNDS,
         ..DgdConfig::default()
@@ -48,34 +48,42 @@ fn dgd_rounds(c: &mut Criterion) {
     group.bench_function(BenchmarkId::new("dgd_rounds", "single/m=4,d=1000"), |b| {
         b.iter(|| black_box(cfg.run(&problem, &w).expect("run").trace.final_err()));
     });
-    group.bench_function(BenchmarkId::new("dgd_rounds", "in_process/m=4,d=1000"), |b| {
-        b.iter(|| {
-            let out = InProcess::run(4, Duration::from_secs(60), |comm| {
-                let r = comm.rank();
-                cfg.run_agent(comm, &w, &problem.agents()[r], problem.w_star())
-                    .map(|o| o.trace.final_err())
-            })
-            .expect("threads");
-            black_box(out)
-        });
-    });
+    group.bench_function(
+        BenchmarkId::new("dgd_rounds", "in_process/m=4,d=1000"),
+        |b| {
+            b.iter(|| {
+                let out = InProcess::run(4, Duration::from_secs(60), |comm| {
+                    let r = comm.rank();
+                    cfg.run_agent(comm, &w, &problem.agents()[r], problem.w_star())
+                        .map(|o| o.trace.final_err())
+                })
+                .expect("threads");
+                black_box(out)
+            });
+        },
+    );
     group.finish();
 }
 
 fn pack_signs(c: &mut Criterion) {
     let d = 1_000_000;
-    let x: Vec<f64> = (0..d).map(|k| if k % 3 == 0 { -1.0 } else { 1.0 }).collect();
+    let x: Vec<f64> = (0..d)
+        .map(|k| if k % 3 == 0 { -1.0 } else { 1.0 })
+        .collect();
     let mut out = vec![0.0; d];
     let mut group = c.benchmark_group("comm");
     group.throughput(Throughput::Elements(d as u64));
-    group.bench_function(BenchmarkId::new("pack_unpack_signs", format!("dim={d}")), |b| {
-        b.iter(|| {
-            let p = PackedSigns::decode(&PackedSigns::from_signs(black_box(&x)).encode())
-                .expect("decode");
-            p.to_signs(&mut out);
-            black_box(out[7])
-        });
-    });
+    group.bench_function(
+        BenchmarkId::new("pack_unpack_signs", format!("dim={d}")),
+        |b| {
+            b.iter(|| {
+                let p = PackedSigns::decode(&PackedSigns::from_signs(black_box(&x)).encode())
+                    .expect("decode");
+                p.to_signs(&mut out);
+                black_box(out[7])
+            });
+        },
+    );
     group.finish();
 }
 

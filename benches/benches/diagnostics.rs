@@ -25,9 +25,11 @@ fn estimators(c: &mut Criterion) {
     let x = iid_matrix(1.5, 10_000, 1, Seed(2)).expect("sample");
     let k1s = [2, 4, 5, 10, 20, 25, 50];
     group.throughput(Throughput::Elements(x.len() as u64));
-    group.bench_with_input(BenchmarkId::new("mmo_multi", "K=10000/k1s=7"), &x, |b, x| {
-        b.iter(|| mmo_multi(black_box(x), 1, &k1s).expect("estimate"))
-    });
+    group.bench_with_input(
+        BenchmarkId::new("mmo_multi", "K=10000/k1s=7"),
+        &x,
+        |b, x| b.iter(|| mmo_multi(black_box(x), 1, &k1s).expect("estimate")),
+    );
     group.bench_with_input(
         BenchmarkId::new("mmo_cor22_multi", "K=10000/k1s=7"),
         &x,

@@ -46,5 +46,6 @@ pub mod mechanism;
 pub mod sampler;
 pub mod schedule;
 pub mod turntable;
+pub mod zero123;
 
 pub use error::{DiffusionError, Result};

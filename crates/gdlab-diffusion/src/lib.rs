@@ -10,6 +10,7 @@
 //! | [`schedule`] | SD noise schedule, uniform (LDM "+1") and Hourglass timestep lists |
 //! | [`sampler`] | DDIM with explicit `(t, t_next)` pairs, re-noising, resampling, CFG, η |
 //! | [`mechanism`] | the deterministic min-pooling mechanism test of spec §4.3 |
+//! | [`sd`] | the hooked SD-1.x latent UNet (Zero-1-to-3, diffusers key layout) and the shape-only `VarBuilder` |
 //! | [`turntable`] | the in-project "Turntable-Blobs" renderer, toy U-ViT, training and CFG wrapper |
 //!
 //! ## Notation (paper ↔ API)
@@ -45,6 +46,7 @@ pub mod error;
 pub mod mechanism;
 pub mod sampler;
 pub mod schedule;
+pub mod sd;
 pub mod turntable;
 pub mod zero123;
 

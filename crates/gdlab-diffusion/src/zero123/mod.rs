@@ -3,6 +3,8 @@
 pub mod clip;
 pub mod image;
 pub mod ldm;
+pub mod pipeline;
 pub mod pose;
 pub mod tensors;
 pub mod vae;
+pub mod weights;

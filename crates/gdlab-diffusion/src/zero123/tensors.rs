@@ -411,6 +411,11 @@ impl Component {
         self.map.is_empty()
     }
 
+    /// The model keys the component provides (unordered).
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.map.keys().map(String::as_str)
+    }
+
     /// Whether the component provides model key `key`.
     #[must_use]
     pub fn contains(&self, key: &str) -> bool {
@@ -550,6 +555,7 @@ impl SimpleBackend for Component {
 /// attention: `to_q` vs `query`) take the branch the real file will take.
 #[derive(Debug, Default)]
 pub struct Recorder {
+    all: bool,
     present: std::collections::HashSet<String>,
     seen: Mutex<Vec<(String, Vec<usize>)>>,
 }
@@ -559,7 +565,19 @@ impl Recorder {
     #[must_use]
     pub fn new(present: impl IntoIterator<Item = String>) -> Arc<Self> {
         Arc::new(Recorder {
+            all: false,
             present: present.into_iter().collect(),
+            seen: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// A recorder whose `contains_tensor` is always true (probing constructors take their
+    /// preferred branch, as on `sd::shape_only`).
+    #[must_use]
+    pub fn everything() -> Arc<Self> {
+        Arc::new(Recorder {
+            all: true,
+            present: std::collections::HashSet::new(),
             seen: Mutex::new(Vec::new()),
         })
     }
@@ -607,22 +625,22 @@ impl SimpleBackend for RecorderHandle {
         })
     }
     fn contains_tensor(&self, name: &str) -> bool {
-        self.0.present.contains(name)
+        self.0.all || self.0.present.contains(name)
     }
 }
 
-/// Runs `build` against a [`Recorder`] that sees `component`'s keys, checks the recorded
-/// requests plus `extra` (tensors the constructor only probes for) against the header, and
-/// then runs `build` for real on `device`.
+/// Builds a model on a [`Recorder`] that sees `component`'s keys and checks the requested
+/// tensors plus `extra` (tensors the constructor only probes for) against the component's
+/// header, before any weight is read.
 ///
 /// # Errors
-/// The check's [`DiffusionError::Weights`] errors; errors of `build`.
-pub fn check_then_build<T>(
+/// As [`Component::check`]; a failing constructor becomes a [`DiffusionError::Weights`]
+/// naming the file.
+pub fn check_component(
     component: &Component,
     extra: &[(String, Vec<usize>)],
-    device: &Device,
-    build: impl Fn(VarBuilder<'static>) -> Result<T>,
-) -> Result<T> {
+    build: impl FnOnce(VarBuilder<'static>) -> Result<()>,
+) -> Result<()> {
     let rec = Recorder::new(component.map.keys().cloned());
     build(rec.var_builder()).map_err(|e| match e {
         e @ DiffusionError::Weights { .. } => e,
@@ -630,8 +648,7 @@ pub fn check_then_build<T>(
     })?;
     let mut req = rec.requests();
     req.extend(extra.iter().cloned());
-    component.check(&req)?;
-    build(component.var_builder(DType::F32, device))
+    component.check(&req)
 }
 
 #[cfg(test)]
@@ -774,14 +791,16 @@ mod tests {
             let _ = candle_nn::linear_no_bias(3, 4, vb.pp("lin"))?;
             Ok(())
         };
-        check_then_build(&c, &[], &Device::Cpu, build).unwrap();
+        check_component(&c, &[], build).unwrap();
+        let lin =
+            candle_nn::linear_no_bias(3, 4, c.var_builder(DType::F32, &Device::Cpu).pp("lin"))
+                .unwrap();
+        assert_eq!(lin.weight().dims(), &[4, 3]);
         let build_bad = |vb: VarBuilder<'static>| -> Result<()> {
             let _ = candle_nn::linear_no_bias(5, 4, vb.pp("lin"))?;
             Ok(())
         };
-        let e = check_then_build(&c, &[], &Device::Cpu, build_bad)
-            .unwrap_err()
-            .to_string();
+        let e = check_component(&c, &[], build_bad).unwrap_err().to_string();
         assert!(
             e.contains("m.safetensors")
                 && e.contains("lin.weight")
@@ -793,7 +812,7 @@ mod tests {
             let _ = candle_nn::linear(3, 4, vb.pp("lin"))?;
             Ok(())
         };
-        let e = check_then_build(&c, &[], &Device::Cpu, build_missing)
+        let e = check_component(&c, &[], build_missing)
             .unwrap_err()
             .to_string();
         assert!(e.contains("missing tensor `lin.bias`"), "{e}");

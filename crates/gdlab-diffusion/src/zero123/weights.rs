@@ -565,7 +565,7 @@ impl WeightsDir {
     /// folders, unreadable weight headers.
     pub fn open(path: &Path) -> Result<Self> {
         if path.is_file() {
-            return Self::open_ldm(path, path);
+            return Self::open_ldm(path, Zero123Config::zero123());
         }
         if !path.is_dir() {
             return Err(werr(path, "no such weights directory or file"));
@@ -576,7 +576,7 @@ impl WeightsDir {
         if !has_diffusers {
             let c = ldm_candidates(path)?;
             return match c.as_slice() {
-                [one] => Self::open_ldm(path, one),
+                [one] => Self::open_ldm(one, Zero123Config::zero123()),
                 [] => Err(werr(
                     &path.join("unet").join("diffusion_pytorch_model.safetensors"),
                     "missing file (expected the diffusers layout: unet/, vae/, image_encoder/, cc_projection/; or one LDM .ckpt/.safetensors checkpoint in the directory)",
@@ -642,7 +642,14 @@ impl WeightsDir {
         })
     }
 
-    fn open_ldm(root: &Path, file: &Path) -> Result<Self> {
+    /// Opens an LDM checkpoint `file` whose sizes are `config` ([`WeightsDir::open`] uses
+    /// [`Zero123Config::zero123`], as LDM checkpoints carry no `config.json`).
+    ///
+    /// # Errors
+    /// [`DiffusionError::OutOfRange`] for an invalid `config`; [`DiffusionError::Weights`]
+    /// naming the file if it is unreadable or has no `model.diffusion_model.*` tensors.
+    pub fn open_ldm(file: &Path, config: Zero123Config) -> Result<Self> {
+        config.validate()?;
         let f = Arc::new(TensorFile::open(file)?);
         let shapes: BTreeMap<String, Vec<usize>> = f.shapes();
         if !shapes.keys().any(|k| k.starts_with(ldm::UNET_PREFIX)) {
@@ -654,13 +661,12 @@ impl WeightsDir {
                 ),
             ));
         }
-        let config = Zero123Config::zero123();
         let (unet_map, used_ema) = ldm::unet_sources(&shapes, config.unet.layers_per_block, true);
         let vae_map = ldm::vae_sources(&shapes, config.vae.block_out_channels.len());
         let clip_map = ldm::clip_sources(&shapes, ldm::CLIP_PREFIX);
         let proj_map = ldm::projection_sources(&shapes);
         Ok(WeightsDir {
-            root: root.to_path_buf(),
+            root: file.to_path_buf(),
             layout: Layout::Ldm {
                 file: file.to_path_buf(),
                 used_ema,

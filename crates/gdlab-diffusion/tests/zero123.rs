@@ -120,7 +120,7 @@ fn tiny_pipeline_baseline_and_zero_to_hero() {
             &[(0.5, 0.5), (0.1, 0.9)],
         )
         .unwrap();
-    assert_eq!((fig.width, fig.height), (2 * 16 + 4, 16));
+    assert_eq!((fig.width, fig.height), (2 * 128 + 4, 128)); // 16 px upscaled ×8
 
     // MSA on but its window empty, no AMF, no resampling: the source branch rides in the
     // batch, and the target starts from the same noise as the baseline, so it gives the
@@ -210,7 +210,10 @@ fn unet_inv(d: &str, l: usize, up_has_attn: &dyn Fn(usize) -> bool) -> String {
             let (j, r) = idx(r);
             return format!("middle_block.{}.{}", 2 * j, resnet_inv(r));
         }
-        return format!("middle_block.1.{}", r.strip_prefix("attentions.0.").unwrap());
+        return format!(
+            "middle_block.1.{}",
+            r.strip_prefix("attentions.0.").unwrap()
+        );
     }
     let r = d.strip_prefix("up_blocks.").unwrap();
     let (lv, r) = idx(r);
@@ -259,7 +262,11 @@ fn vae_inv(d: &str, n: usize) -> String {
             }
             panic!("{d}");
         }
-        let blocks = if side == "encoder" { "down_blocks." } else { "up_blocks." };
+        let blocks = if side == "encoder" {
+            "down_blocks."
+        } else {
+            "up_blocks."
+        };
         let (i, r) = idx(r.strip_prefix(blocks).unwrap());
         let (tag, lv, samp) = if side == "encoder" {
             ("down", i, "downsample")
@@ -287,19 +294,37 @@ fn ldm_checkpoint_gives_the_same_samples_as_the_diffusers_folders() {
     // UNet: the EMA copy holds the real weights, the raw copy zeros (EMA must win).
     let unet = read("unet/diffusion_pytorch_model.safetensors");
     let l = cfg.unet.layers_per_block;
-    let up_attn = |lv: usize| unet.keys().any(|k| k.starts_with(&format!("up_blocks.{lv}.attentions.")));
+    let up_attn = |lv: usize| {
+        unet.keys()
+            .any(|k| k.starts_with(&format!("up_blocks.{lv}.attentions.")))
+    };
     for (k, t) in &unet {
         let lk = unet_inv(k, l, &up_attn);
-        assert_eq!(gdlab_diffusion::zero123::ldm::unet_key(&lk, l).as_deref(), Some(k.as_str()), "{lk}");
-        ldm.insert(format!("model.diffusion_model.{lk}"), t.zeros_like().unwrap());
+        assert_eq!(
+            gdlab_diffusion::zero123::ldm::unet_key(&lk, l).as_deref(),
+            Some(k.as_str()),
+            "{lk}"
+        );
+        ldm.insert(
+            format!("model.diffusion_model.{lk}"),
+            t.zeros_like().unwrap(),
+        );
         ldm.insert(gdlab_diffusion::zero123::ldm::ema_key(&lk), t.clone());
     }
     // VAE, with the mid-attention projections as 1×1 convolutions (as LDM stores them).
     let n = cfg.vae.block_out_channels.len();
     for (k, t) in read("vae/diffusion_pytorch_model.safetensors") {
         let lk = vae_inv(&k, n);
-        assert_eq!(gdlab_diffusion::zero123::ldm::vae_key(&lk, n).as_deref(), Some(k.as_str()), "{lk}");
-        let t = if t.rank() == 2 { t.unsqueeze(2).unwrap().unsqueeze(3).unwrap() } else { t };
+        assert_eq!(
+            gdlab_diffusion::zero123::ldm::vae_key(&lk, n).as_deref(),
+            Some(k.as_str()),
+            "{lk}"
+        );
+        let t = if t.rank() == 2 {
+            t.unsqueeze(2).unwrap().unsqueeze(3).unwrap()
+        } else {
+            t
+        };
         ldm.insert(format!("first_stage_model.{lk}"), t);
     }
     // CLIP in OpenAI naming: fused in_proj, transposed proj.
@@ -323,7 +348,12 @@ fn ldm_checkpoint_gives_the_same_samples_as_the_diffusers_folders() {
                     let kind = rest.rsplit('.').next().unwrap();
                     let qkv: Vec<Tensor> = ["q", "k", "v"]
                         .iter()
-                        .map(|p| clip[&format!("vision_model.encoder.layers.{i}.self_attn.{p}_proj.{kind}")].clone())
+                        .map(|p| {
+                            clip[&format!(
+                                "vision_model.encoder.layers.{i}.self_attn.{p}_proj.{kind}"
+                            )]
+                                .clone()
+                        })
                         .collect();
                     ldm.insert(
                         format!("{v}transformer.resblocks.{i}.attn.in_proj_{kind}"),
@@ -353,7 +383,13 @@ fn ldm_checkpoint_gives_the_same_samples_as_the_diffusers_folders() {
     candle_core::safetensors::save(&ldm, &ckpt).unwrap();
 
     let w = WeightsDir::open_ldm(&ckpt, cfg.clone()).unwrap();
-    assert_eq!(w.layout(), &Layout::Ldm { file: ckpt.clone(), used_ema: true });
+    assert_eq!(
+        w.layout(),
+        &Layout::Ldm {
+            file: ckpt.clone(),
+            used_ema: true
+        }
+    );
     let from_ldm = Zero123::load(&w, &Device::Cpu).unwrap();
     let from_diffusers = load(&dir);
     let img = source_image(16);
@@ -367,7 +403,12 @@ fn ldm_checkpoint_gives_the_same_samples_as_the_diffusers_folders() {
     let b = from_diffusers.sample(&img, &pose, &opts).unwrap();
     assert_eq!(flat(&a.image), flat(&b.image));
     // The default-size opener rejects the tiny checkpoint by key and shape.
-    let e = Zero123::load(&WeightsDir::open(&ckpt).unwrap(), &Device::Cpu).unwrap_err().to_string();
-    assert!(e.contains("tiny.safetensors") && e.contains("expected shape"), "{e}");
+    let e = Zero123::load(&WeightsDir::open(&ckpt).unwrap(), &Device::Cpu)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("tiny.safetensors") && e.contains("expected shape"),
+        "{e}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

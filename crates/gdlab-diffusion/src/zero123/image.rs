@@ -325,6 +325,25 @@ impl RgbImage {
         })
     }
 
+    /// Nearest-neighbour upscaling by an integer factor `k ≥ 1` (for small previews).
+    #[must_use]
+    pub fn upscale_nearest(&self, k: usize) -> Self {
+        let k = k.max(1);
+        let (w, h) = (self.width * k, self.height * k);
+        let mut pixels = Vec::with_capacity(w * h * 3);
+        for y in 0..h {
+            for x in 0..w {
+                let i = ((y / k) * self.width + x / k) * 3;
+                pixels.extend_from_slice(&self.pixels[i..i + 3]);
+            }
+        }
+        RgbImage {
+            width: w,
+            height: h,
+            pixels,
+        }
+    }
+
     /// Images side by side, top-aligned, separated by `gap` white columns.
     #[must_use]
     pub fn hstack(images: &[&RgbImage], gap: usize) -> Self {
@@ -509,6 +528,9 @@ mod tests {
         let v = RgbImage::vstack(&[&img, &img], 2);
         assert_eq!((v.width, v.height), (1, 6));
         assert_eq!(img.resize(1, 2), img);
+        let up = img.upscale_nearest(2);
+        assert_eq!((up.width, up.height), (2, 4));
+        assert_eq!(&up.pixels[9..12], &[0.0, 0.5, 1.0]); // (y 1, x 1) ← (0, 0)
         let big = img.resize(4, 8);
         assert!(big.pixels.iter().all(|v| (0.0..=1.0).contains(v)));
     }

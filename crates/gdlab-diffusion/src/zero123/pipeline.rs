@@ -174,7 +174,8 @@ pub const QUERY_POINTS: [(f64, f64); 4] = [(0.5, 0.5), (0.35, 0.35), (0.35, 0.65
 
 impl AttentionCapture {
     /// One heatmap per query point (fractions `(y, x)` of the image) over `base`, side by
-    /// side: the attention of that query token over all key tokens.
+    /// side: the attention of that query token over all key tokens. Bases smaller than
+    /// [`HEATMAP_MIN_SIDE`] are upscaled (nearest) by an integer factor first.
     ///
     /// # Errors
     /// [`DiffusionError::Shape`] if the map does not match the site's grid; tensor errors.
@@ -188,6 +189,8 @@ impl AttentionCapture {
                 got: format!("{}", p.len()),
             });
         }
+        let k = HEATMAP_MIN_SIDE.div_ceil(base.width.max(1)).max(1);
+        let base = &base.upscale_nearest(k);
         let mut tiles = Vec::with_capacity(queries.len());
         for &(fy, fx) in queries {
             let qy = ((fy * gh as f64) as usize).min(gh - 1);
@@ -203,6 +206,9 @@ impl AttentionCapture {
         Ok(RgbImage::hstack(&refs, 4))
     }
 }
+
+/// Smallest side of one attention heatmap tile, in pixels.
+pub const HEATMAP_MIN_SIDE: usize = 128;
 
 /// What [`Zero123::sample`] returns.
 #[derive(Clone, Debug)]

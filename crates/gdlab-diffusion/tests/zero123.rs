@@ -412,3 +412,35 @@ fn ldm_checkpoint_gives_the_same_samples_as_the_diffusers_folders() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn ldm_renaming_covers_every_full_size_key() {
+    // Every tensor the full-size UNet and VAE request (recorded at zero cost) has an LDM
+    // name that `ldm::unet_key` / `ldm::vae_key` map back to it (layers_per_block 2,
+    // upsamplers at `.2.conv` on attention levels and `.1.conv` on level 0).
+    use gdlab_diffusion::sd::shape_only::required_tensors;
+    use gdlab_diffusion::sd::{SdUNet, UNetConfig};
+    use gdlab_diffusion::zero123::ldm::{unet_key, vae_key};
+    use gdlab_diffusion::zero123::vae::{Vae, VaeConfig};
+    let unet = required_tensors(|vb| SdUNet::new(vb, &UNetConfig::zero123())).unwrap();
+    let names: Vec<String> = unet.iter().map(|s| s.name.clone()).collect();
+    let up_attn = |lv: usize| {
+        names
+            .iter()
+            .any(|k| k.starts_with(&format!("up_blocks.{lv}.attentions.")))
+    };
+    let mut ldm_names = std::collections::HashSet::new();
+    for k in &names {
+        let l = unet_inv(k, 2, &up_attn);
+        assert_eq!(unet_key(&l, 2).as_deref(), Some(k.as_str()), "{l}");
+        assert!(ldm_names.insert(l), "{k}");
+    }
+    assert!(ldm_names.contains("output_blocks.2.1.conv.weight"));
+    assert!(ldm_names.contains("output_blocks.8.2.conv.weight"));
+    assert!(ldm_names.contains("input_blocks.9.0.op.weight"));
+    let vae = required_tensors(|vb| Vae::new(vb, &VaeConfig::zero123())).unwrap();
+    for s in &vae {
+        let l = vae_inv(&s.name, 4);
+        assert_eq!(vae_key(&l, 4).as_deref(), Some(s.name.as_str()), "{l}");
+    }
+}

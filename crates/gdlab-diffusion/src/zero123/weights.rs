@@ -863,3 +863,149 @@ fn random_tensor(name: &str, shape: &[usize], seed: gdlab_core::Seed) -> Result<
     };
     Ok(Tensor::from_vec(data, shape, &Device::Cpu)?.to_dtype(DType::F32)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count(build: impl FnOnce(candle_nn::VarBuilder<'static>) -> Result<()>) -> usize {
+        record(build)
+            .unwrap()
+            .iter()
+            .map(|(_, s)| s.iter().product::<usize>())
+            .sum()
+    }
+
+    #[test]
+    fn full_size_parameter_counts() {
+        // CLIP ViT-L/14 vision tower + projection, by hand: embeddings 1024 (class) +
+        // 1024·3·14² (patches) + 257·1024 (positions) = 866 304; 2 LayerNorms 4096; per
+        // layer 4·(1024² + 1024) + 2·2048 + (1024·4096 + 4096) + (4096·1024 + 1024)
+        // = 12 596 224, × 24; projection 1024·768: total 303 966 208. The SD VAE
+        // (`AutoencoderKL`, ch 128, mult [1,2,4,4]) has 83 653 863 parameters.
+        let c = Zero123Config::zero123();
+        c.validate().unwrap();
+        assert_eq!(c.image_size(), 256);
+        assert_eq!(
+            count(|vb| ClipImageEncoder::new(vb, &c.clip).map(|_| ())),
+            303_966_208
+        );
+        assert_eq!(count(|vb| Vae::new(vb, &c.vae).map(|_| ())), 83_653_863);
+        assert_eq!(
+            count(|vb| projection(vb, &c.projection).map(|_| ())),
+            772 * 768 + 768
+        );
+    }
+
+    fn obj(v: Value) -> Map<String, Value> {
+        match v {
+            Value::Object(m) => m,
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn diffusers_configs_of_zero123_parse_to_the_defaults() {
+        // The fields of a diffusers Zero-1-to-3 `unet/config.json` (SD-1.x names).
+        let unet = obj(json!({
+            "_class_name": "UNet2DConditionModel", "act_fn": "silu", "attention_head_dim": 8,
+            "block_out_channels": [320, 640, 1280, 1280], "center_input_sample": false,
+            "cross_attention_dim": 768,
+            "down_block_types": ["CrossAttnDownBlock2D", "CrossAttnDownBlock2D",
+                                 "CrossAttnDownBlock2D", "DownBlock2D"],
+            "downsample_padding": 1, "flip_sin_to_cos": true, "freq_shift": 0,
+            "in_channels": 8, "layers_per_block": 2, "mid_block_scale_factor": 1,
+            "norm_eps": 1e-05, "norm_num_groups": 32, "out_channels": 4, "sample_size": 32,
+            "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D",
+                               "CrossAttnUpBlock2D"],
+            "num_attention_heads": null, "use_linear_projection": false
+        }));
+        let p = Path::new("unet/config.json");
+        assert_eq!(
+            unet_config_from_json(p, &unet).unwrap(),
+            (UNetConfig::zero123(), 32)
+        );
+        let vae = obj(json!({
+            "_class_name": "AutoencoderKL", "act_fn": "silu",
+            "block_out_channels": [128, 256, 512, 512], "in_channels": 3,
+            "latent_channels": 4, "layers_per_block": 2, "norm_num_groups": 32,
+            "out_channels": 3, "sample_size": 256, "scaling_factor": 0.18215
+        }));
+        assert_eq!(
+            vae_config_from_json(Path::new("vae/config.json"), &vae).unwrap(),
+            VaeConfig::zero123()
+        );
+        // A full CLIPConfig: the vision part is used.
+        let clip = obj(json!({
+            "projection_dim": 768,
+            "vision_config": {"hidden_size": 1024, "intermediate_size": 4096,
+                "num_hidden_layers": 24, "num_attention_heads": 16, "image_size": 224,
+                "patch_size": 14, "hidden_act": "quick_gelu", "layer_norm_eps": 1e-05}
+        }));
+        assert_eq!(
+            clip_config_from_json(Path::new("image_encoder/config.json"), &clip).unwrap(),
+            ClipImageConfig::vit_l14()
+        );
+        let proj = obj(json!({"in_channel": 772, "out_channel": 768}));
+        assert_eq!(
+            projection_config_from_json(Path::new("x"), &proj).unwrap(),
+            Zero123Config::zero123().projection
+        );
+        // Empty objects take the defaults.
+        assert_eq!(
+            unet_config_from_json(p, &Map::new()).unwrap(),
+            (UNetConfig::zero123(), 32)
+        );
+    }
+
+    #[test]
+    fn config_errors_name_the_file_and_the_field() {
+        let p = Path::new("w/unet/config.json");
+        let cases = [
+            (
+                json!({"attention_head_dim": [8, 8, 16, 16]}),
+                "attention_head_dim",
+            ),
+            (json!({"down_block_types": ["Foo"]}), "down_block_types"),
+            (
+                json!({"down_block_types": ["DownBlock2D"]}),
+                "down_block_types",
+            ),
+            (json!({"up_block_types": ["UpBlock2D"]}), "up_block_types"),
+            (
+                json!({"use_linear_projection": true}),
+                "use_linear_projection",
+            ),
+            (
+                json!({"transformer_layers_per_block": 2}),
+                "transformer_layers_per_block",
+            ),
+            (json!({"in_channels": -8}), "in_channels"),
+            (json!({"norm_eps": "small"}), "norm_eps"),
+            (
+                json!({"block_out_channels": [320, 640, 1280, 1281]}),
+                "block_out_channels",
+            ),
+        ];
+        for (v, field) in cases {
+            let e = unet_config_from_json(p, &obj(v)).unwrap_err().to_string();
+            assert!(e.contains("w/unet/config.json") && e.contains(field), "{e}");
+        }
+        let e = clip_config_from_json(Path::new("c.json"), &obj(json!({"hidden_act": "gelu"})))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("c.json") && e.contains("hidden_act"), "{e}");
+        let e = vae_config_from_json(Path::new("v.json"), &obj(json!({"scaling_factor": 0})))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("scaling_factor"), "{e}");
+        // Inconsistent folders: the UNet's input channels vs the VAE's latent channels.
+        let mut c = Zero123Config::tiny();
+        c.unet.in_channels = 6;
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("in_channels"));
+    }
+}

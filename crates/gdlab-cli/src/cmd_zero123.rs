@@ -123,9 +123,7 @@ fn sample_cmd(a: &SampleArgs) -> Result<Outcome> {
     let t0 = Instant::now();
     let weights = WeightsDir::open(&a.weights)?;
     let size = weights.config().image_size();
-    let src = RgbImage::read_png(&a.image)?
-        .pad_to_square()
-        .resize(size, size);
+    let src = RgbImage::read_png(&a.image)?.fit_square(size);
     let model = Zero123::load(&weights, &dev)?;
     let load_s = t0.elapsed().as_secs_f64();
 

@@ -271,6 +271,52 @@ impl RgbImage {
         }
     }
 
+    /// Averages non-overlapping `k × k` blocks (`k ≥ 1`; a remainder at the right and
+    /// bottom edges is dropped).
+    #[must_use]
+    pub fn downsample_box(&self, k: usize) -> Self {
+        let k = k.max(1);
+        let (w, h) = (self.width / k, self.height / k);
+        let mut pixels = vec![0f32; w * h * 3];
+        let norm = 1.0 / (k * k) as f32;
+        for y in 0..h {
+            for x in 0..w {
+                for c in 0..3 {
+                    let mut acc = 0f32;
+                    for dy in 0..k {
+                        for dx in 0..k {
+                            acc += self.pixels[((y * k + dy) * self.width + x * k + dx) * 3 + c];
+                        }
+                    }
+                    pixels[(y * w + x) * 3 + c] = acc * norm;
+                }
+            }
+        }
+        RgbImage {
+            width: w,
+            height: h,
+            pixels,
+        }
+    }
+
+    /// The model input: [`RgbImage::pad_to_square`] on white, then resized to
+    /// `size × size`. Downscaling by `k ≥ 2` goes bicubic to `k·size`, then averages
+    /// `k × k` blocks (an antialiased reduction; Zero-1-to-3's demo uses PIL's Lanczos,
+    /// which this approximates); otherwise plain bicubic.
+    ///
+    /// # Panics
+    /// If `size` is zero.
+    #[must_use]
+    pub fn fit_square(&self, size: usize) -> Self {
+        let sq = self.pad_to_square();
+        let k = sq.width / size;
+        if k >= 2 {
+            sq.resize(k * size, k * size).downsample_box(k)
+        } else {
+            sq.resize(size, size)
+        }
+    }
+
     /// The image as a `(1, 3, H, W)` tensor in [−1, 1].
     ///
     /// # Errors
@@ -528,6 +574,20 @@ mod tests {
         let v = RgbImage::vstack(&[&img, &img], 2);
         assert_eq!((v.width, v.height), (1, 6));
         assert_eq!(img.resize(1, 2), img);
+        let down = RgbImage {
+            width: 2,
+            height: 2,
+            pixels: vec![0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5],
+        }
+        .downsample_box(2);
+        assert_eq!(down.pixels, vec![0.5, 0.5, 0.5]);
+        // A constant 40×20 image fits a 8×8 square as the constant padded with white.
+        let f = RgbImage::filled(40, 20, [0.0; 3]).fit_square(8);
+        assert_eq!((f.width, f.height), (8, 8));
+        assert!(f.pixels[..3].iter().all(|&v| (v - 1.0).abs() < 1e-6)); // top padding
+        assert!(f.pixels[(4 * 8 + 4) * 3..(4 * 8 + 4) * 3 + 3]
+            .iter()
+            .all(|&v| v.abs() < 1e-6));
         let up = img.upscale_nearest(2);
         assert_eq!((up.width, up.height), (2, 4));
         assert_eq!(&up.pixels[9..12], &[0.0, 0.5, 1.0]); // (y 1, x 1) ← (0, 0)

@@ -354,7 +354,8 @@ fn read_config(dir: &Path) -> Result<Option<(PathBuf, Map<String, Value>)>> {
 /// # Errors
 /// [`DiffusionError::Weights`] naming `path` and the field: a wrong type, an unknown block
 /// type, or an option this UNet does not implement (`use_linear_projection`,
-/// `transformer_layers_per_block ≠ 1`, …).
+/// `transformer_layers_per_block ≠ 1`, class or addition embeddings, cross-only
+/// attention, other time embeddings or kernel sizes).
 pub fn unet_config_from_json(path: &Path, obj: &Map<String, Value>) -> Result<(UNetConfig, usize)> {
     let f = Fields { path, obj };
     let d = UNetConfig::zero123();
@@ -427,7 +428,21 @@ pub fn unet_config_from_json(path: &Path, obj: &Map<String, Value>) -> Result<(U
     f.must_be("act_fn", &json!("silu"), "\"silu\"")?;
     f.must_be("flip_sin_to_cos", &json!(true), "true")?;
     f.must_be("freq_shift", &json!(0), "0")?;
-    f.must_be("class_embed_type", &Value::Null, "null")?;
+    for (field, want, what) in [
+        ("class_embed_type", Value::Null, "null"),
+        ("addition_embed_type", Value::Null, "null"),
+        ("encoder_hid_dim", Value::Null, "null"),
+        ("time_cond_proj_dim", Value::Null, "null"),
+        ("center_input_sample", json!(false), "false"),
+        ("only_cross_attention", json!(false), "false"),
+        ("dual_cross_attention", json!(false), "false"),
+        ("resnet_time_scale_shift", json!("default"), "\"default\""),
+        ("time_embedding_type", json!("positional"), "\"positional\""),
+        ("conv_in_kernel", json!(3), "3"),
+        ("conv_out_kernel", json!(3), "3"),
+    ] {
+        f.must_be(field, &want, what)?;
+    }
     let cfg = UNetConfig {
         in_channels: f.usize("in_channels", d.in_channels)?,
         out_channels: f.usize("out_channels", d.out_channels)?,

@@ -552,7 +552,9 @@ impl SimpleBackend for Component {
 /// A [`VarBuilder`] backend that records every `(key, shape)` requested and returns a
 /// zero-cost tensor (a stride-0 broadcast of one zero); `contains_tensor` answers from a
 /// given key set, so constructors that probe for alternative names (candle's VAE
-/// attention: `to_q` vs `query`) take the branch the real file will take.
+/// attention: `to_q` vs `query`) take the branch the real file will take. (This is what
+/// distinguishes it from [`crate::sd::shape_only::ShapeOnlyBackend`], whose
+/// `contains_tensor` is always true; [`Recorder::everything`] behaves like that one.)
 #[derive(Debug, Default)]
 pub struct Recorder {
     all: bool,

@@ -835,8 +835,11 @@ pub fn write_random_weights(dir: &Path, cfg: &Zero123Config, seed: gdlab_core::S
             let t = random_tensor(&name, &shape, seed.index(i as u64).index(j as u64))?;
             tensors.insert(name, t);
         }
+        // Written under a temporary name, then renamed (no half-written weight files).
         let path = d.join(file);
-        candle_core::safetensors::save(&tensors, &path).map_err(|e| werr(&path, e.to_string()))?;
+        let tmp = d.join(format!(".{file}.{}.tmp", std::process::id()));
+        candle_core::safetensors::save(&tensors, &tmp).map_err(|e| werr(&path, e.to_string()))?;
+        std::fs::rename(&tmp, &path).map_err(|e| werr(&path, e.to_string()))?;
         let cpath = d.join("config.json");
         let text =
             serde_json::to_string_pretty(&configs[i]).map_err(|e| werr(&cpath, e.to_string()))?;

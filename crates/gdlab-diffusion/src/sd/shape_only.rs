@@ -1,17 +1,19 @@
 //! A shape-only [`VarBuilder`]: build any candle model without weights and list the
 //! tensors it asks for.
 //!
-//! [`ShapeOnlyBackend`] answers every `vb.get(shape, name)` with a **zero-cost** zero
-//! tensor (one zero element broadcast to `shape`, so even the 860M-parameter SD UNet costs
-//! no memory) and records `(name, shape, dtype)`. Uses:
+//! [`ShapeOnlyBackend`] answers every `vb.get(shape, name)` with a zero tensor and records
+//! `(name, shape, dtype)`. Tensors of rank ≥ 2 (weights) are **zero-cost**: one zero
+//! element broadcast to `shape`, so even the 860M-parameter SD UNet costs no memory.
+//! Tensors of rank ≤ 1 (biases, norm gains: a fraction of a percent of a model) are
+//! materialised, because candle's fused layer norm needs contiguous gains. Uses:
 //!
 //! * list the tensors a model needs before opening any weights file
 //!   ([`required_tensors`]), e.g. to report a missing key or a wrong shape by name;
 //! * check a model's key names and parameter count against a reference layout;
 //! * run shape checks through `forward`: the weights are all zero, every value is finite
-//!   (e.g. `GroupNorm` of a zero map is zero), and candle's CPU kernels accept the
-//!   broadcast (stride-0) weights of linear, conv2d, group- and layer-norm layers (tested
-//!   below). The outputs are meaningless numerically; use these models for shapes only.
+//!   (e.g. `GroupNorm` of a zero map is zero), and candle's CPU matmul and conv2d accept
+//!   the broadcast (stride-0) weights (tested below). The outputs are meaningless
+//!   numerically; use these models for shapes only.
 //!
 //! `get_unchecked` (a request without a shape) fails: a shape-only builder cannot invent
 //! a shape. `contains_tensor` answers `true` for every name, so models that probe for
@@ -107,7 +109,11 @@ impl SimpleBackend for ShapeOnlyBackend {
                 shape: s.dims().to_vec(),
                 dtype,
             });
-        Tensor::zeros((), dtype, dev)?.broadcast_as(s)
+        if s.rank() <= 1 {
+            Tensor::zeros(s, dtype, dev)
+        } else {
+            Tensor::zeros((), dtype, dev)?.broadcast_as(s)
+        }
     }
 
     fn get_unchecked(
@@ -225,7 +231,8 @@ mod tests {
         let y = m.1.forward(&m.0.forward(&x).unwrap()).unwrap();
         assert_eq!(y.dims(), &[2, 8, 4, 4]);
         let t = y.flatten_from(2).unwrap().transpose(1, 2).unwrap();
-        let t = m.2.forward(&t).unwrap();
+        // contiguous input: candle's fused layer-norm kernel
+        let t = m.2.forward(&t.contiguous().unwrap()).unwrap();
         let a = m.3.forward(&t).unwrap();
         let b = m.4.forward(&t).unwrap();
         assert_eq!(a.dims(), &[2, 16, 5]);

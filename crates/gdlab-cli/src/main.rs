@@ -19,6 +19,7 @@ mod cmd_quantum;
 mod cmd_sampling;
 mod cmd_study;
 mod cmd_wasserstein;
+mod cmd_zero123;
 mod input;
 
 use std::io::Write;
@@ -81,6 +82,9 @@ enum Command {
     /// Quantum communication: protocol counts and a JSON-circuit state-vector simulator.
     #[command(subcommand)]
     Quantum(cmd_quantum::QuantumCmd),
+    /// Zero-1-to-3 novel-view synthesis with your own weights, plain and Zero-to-Hero.
+    #[command(subcommand)]
+    Zero123(cmd_zero123::Zero123Cmd),
 }
 
 /// How a command ended, mapped to the process exit code.
@@ -156,6 +160,7 @@ fn main() -> ExitCode {
         Some(Command::Wasserstein(c)) => cmd_wasserstein::dispatch(c),
         Some(Command::Diagnostics(c)) => cmd_diagnostics::dispatch(c),
         Some(Command::Quantum(c)) => cmd_quantum::dispatch(c),
+        Some(Command::Zero123(c)) => cmd_zero123::dispatch(c),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

@@ -43,6 +43,14 @@ pub enum DiffusionError {
         /// What went wrong.
         message: String,
     },
+    /// An input or output image could not be read, decoded or written.
+    #[error("image {path}: {message}")]
+    Image {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        message: String,
+    },
     /// A numerical result was NaN or infinite.
     #[error("non-finite value in {what}")]
     NonFinite {

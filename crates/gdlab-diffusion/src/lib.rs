@@ -12,6 +12,7 @@
 //! | [`mechanism`] | the deterministic min-pooling mechanism test of spec §4.3 |
 //! | [`sd`] | the hooked SD-1.x latent UNet (Zero-1-to-3, diffusers key layout) and the shape-only `VarBuilder` |
 //! | [`turntable`] | the in-project "Turntable-Blobs" renderer, toy U-ViT, training and CFG wrapper |
+//! | [`zero123`] | Zero-1-to-3 with user-supplied weights (diffusers or LDM layout): VAE, CLIP, pose, the guided sampler, plain and Zero-to-Hero |
 //!
 //! ## Notation (paper ↔ API)
 //!
@@ -48,5 +49,6 @@ pub mod sampler;
 pub mod schedule;
 pub mod sd;
 pub mod turntable;
+pub mod zero123;
 
 pub use error::{DiffusionError, Result};

@@ -12,9 +12,7 @@
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
-use candle_transformers::models::stable_diffusion::unet_2d::{
-    BlockConfig, UNet2DConditionModel, UNet2DConditionModelConfig,
-};
+use candle_transformers::models::stable_diffusion::unet_2d::UNet2DConditionModel;
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
 use gdlab_core::normal::fill_normals;
 use gdlab_core::Seed;
@@ -91,29 +89,7 @@ fn unet_forward(c: &mut Criterion) {
         cfg.in_channels,
         cfg.out_channels,
         false,
-        UNet2DConditionModelConfig {
-            center_input_sample: false,
-            flip_sin_to_cos: true,
-            freq_shift: 0.0,
-            blocks: cfg
-                .block_out_channels
-                .iter()
-                .zip(&cfg.attention_levels)
-                .map(|(&c, &a)| BlockConfig {
-                    out_channels: c,
-                    use_cross_attn: a.then_some(1),
-                    attention_head_dim: cfg.heads,
-                })
-                .collect(),
-            layers_per_block: cfg.layers_per_block,
-            downsample_padding: 1,
-            mid_block_scale_factor: 1.0,
-            norm_num_groups: cfg.norm_num_groups,
-            norm_eps: cfg.norm_eps,
-            cross_attention_dim: cfg.cross_attention_dim,
-            sliced_attention_size: None,
-            use_linear_projection: false,
-        },
+        cfg.candle_transformers_config(),
     )
     .expect("theirs");
     let x = randn(1, &[2, cfg.in_channels, 16, 16]);

@@ -1,9 +1,73 @@
 //! The hooked attention core shared by every model of this crate.
 
-use candle_core::Tensor;
+use candle_core::{Module, Tensor};
+use candle_nn::{Linear, VarBuilder};
 
 use crate::control::{softmax_last, AttentionController, AttnSite};
 use crate::error::Result;
+
+/// A linear layer on `(B, N, C)` tokens as one `(B·N, C)` matrix product (other ranks are
+/// passed to the layer as they are).
+pub(crate) fn linear_tokens(l: &Linear, x: &Tensor) -> Result<Tensor> {
+    let dims = x.dims().to_vec();
+    if dims.len() == 3 {
+        let y = l.forward(&x.reshape((dims[0] * dims[1], dims[2]))?)?;
+        let out = y.dim(1)?;
+        Ok(y.reshape((dims[0], dims[1], out))?)
+    } else {
+        Ok(l.forward(x)?)
+    }
+}
+
+/// Multi-head attention as in LDM/diffusers' `CrossAttention`: bias-free `to_q`, `to_k`,
+/// `to_v`, a biased output projection, logits scale `d_head^{-1/2}`, and [`attend`] (the
+/// hook) in between. Self-attention passes the tokens as their own context.
+#[derive(Debug, Clone)]
+pub(crate) struct HookedAttention {
+    to_q: Linear,
+    to_k: Linear,
+    to_v: Linear,
+    to_out: Linear,
+    heads: usize,
+    scale: f64,
+}
+
+impl HookedAttention {
+    /// Queries of width `dim`, keys and values from a context of width `context_dim`;
+    /// the output projection's variables live under `vb.pp(out_key)` (`"to_out.0"` in
+    /// diffusers, `"to_out"` in the toy).
+    pub(crate) fn new(
+        dim: usize,
+        context_dim: usize,
+        heads: usize,
+        vb: VarBuilder<'_>,
+        out_key: &str,
+    ) -> Result<Self> {
+        Ok(HookedAttention {
+            to_q: candle_nn::linear_no_bias(dim, dim, vb.pp("to_q"))?,
+            to_k: candle_nn::linear_no_bias(context_dim, dim, vb.pp("to_k"))?,
+            to_v: candle_nn::linear_no_bias(context_dim, dim, vb.pp("to_v"))?,
+            to_out: candle_nn::linear(dim, dim, vb.pp(out_key))?,
+            heads,
+            scale: 1.0 / ((dim / heads) as f64).sqrt(),
+        })
+    }
+
+    /// `x` `(B, N, dim)` attending over `context` `(B, L, context_dim)`.
+    pub(crate) fn forward(
+        &self,
+        x: &Tensor,
+        context: &Tensor,
+        site: &AttnSite,
+        ctrl: Option<&mut (dyn AttentionController + '_)>,
+    ) -> Result<Tensor> {
+        let q = split_heads(&linear_tokens(&self.to_q, x)?, self.heads)?;
+        let k = split_heads(&linear_tokens(&self.to_k, context)?, self.heads)?;
+        let v = split_heads(&linear_tokens(&self.to_v, context)?, self.heads)?;
+        let o = attend(site, &q, k, v, self.scale, ctrl)?;
+        linear_tokens(&self.to_out, &merge_heads(&o, self.heads)?)
+    }
+}
 
 /// `(B, N, h·d)` → `(B·h, N, d)`.
 ///

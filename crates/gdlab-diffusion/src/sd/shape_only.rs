@@ -17,7 +17,9 @@
 //!
 //! `get_unchecked` (a request without a shape) fails: a shape-only builder cannot invent
 //! a shape. `contains_tensor` answers `true` for every name, so models that probe for
-//! optional tensors build their full variant.
+//! optional tensors build their full variant; [`ShapeOnlyBackend::with_keys`] answers from
+//! a given key set instead (e.g. a weights file's header), so probing constructors (candle's
+//! VAE attention: `to_q` or `query`) take the branch the real file will take.
 //!
 //! # Examples
 //! ```
@@ -27,6 +29,7 @@
 //! assert_eq!(names, vec![("proj.weight", vec![2, 3]), ("proj.bias", vec![2])]);
 //! ```
 
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use candle_core::{DType, Device, Shape, Tensor};
@@ -61,13 +64,24 @@ impl TensorSpec {
 #[derive(Clone, Debug, Default)]
 pub struct ShapeOnlyBackend {
     specs: Arc<Mutex<Vec<TensorSpec>>>,
+    /// `None`: every name "exists"; `Some(keys)`: exactly these do.
+    keys: Option<Arc<HashSet<String>>>,
 }
 
 impl ShapeOnlyBackend {
-    /// An empty recorder.
+    /// An empty recorder whose `contains_tensor` is always true.
     #[must_use]
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty recorder whose `contains_tensor` is true exactly for `keys`.
+    #[must_use]
+    pub fn with_keys(keys: impl IntoIterator<Item = String>) -> Self {
+        ShapeOnlyBackend {
+            specs: Arc::default(),
+            keys: Some(Arc::new(keys.into_iter().collect())),
+        }
     }
 
     /// A [`VarBuilder`] (root prefix) on this backend with default `dtype` on `device`.
@@ -83,6 +97,17 @@ impl ShapeOnlyBackend {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// Every key requested so far, once, with the shape of its first request, in
+    /// first-request order.
+    #[must_use]
+    pub fn unique_specs(&self) -> Vec<TensorSpec> {
+        let mut seen = HashSet::new();
+        self.specs()
+            .into_iter()
+            .filter(|s| seen.insert(s.name.clone()))
+            .collect()
     }
 
     /// Total number of elements over [`ShapeOnlyBackend::specs`].
@@ -125,8 +150,8 @@ impl SimpleBackend for ShapeOnlyBackend {
         candle_core::bail!("shape-only builder: `{name}` was requested without a shape")
     }
 
-    fn contains_tensor(&self, _name: &str) -> bool {
-        true
+    fn contains_tensor(&self, name: &str) -> bool {
+        self.keys.as_ref().is_none_or(|k| k.contains(name))
     }
 }
 
@@ -142,8 +167,14 @@ pub fn build_shape_only<T, E: Into<DiffusionError>>(
     let backend = ShapeOnlyBackend::new();
     let model = build(backend.var_builder(DType::F32, &Device::Cpu)).map_err(Into::into)?;
     let specs = backend.specs();
+    check_consistent(&specs)?;
+    Ok((model, specs))
+}
+
+/// [`DiffusionError::Shape`] if one key was requested twice with different shapes.
+fn check_consistent(specs: &[TensorSpec]) -> Result<()> {
     let mut seen: std::collections::HashMap<&str, &TensorSpec> = std::collections::HashMap::new();
-    for s in &specs {
+    for s in specs {
         if let Some(prev) = seen.insert(s.name.as_str(), s) {
             if prev.shape != s.shape {
                 return Err(DiffusionError::Shape {
@@ -154,7 +185,7 @@ pub fn build_shape_only<T, E: Into<DiffusionError>>(
             }
         }
     }
-    Ok((model, specs))
+    Ok(())
 }
 
 /// The tensors a model requests, each key once, in first-request order: build it on a
@@ -165,12 +196,10 @@ pub fn build_shape_only<T, E: Into<DiffusionError>>(
 pub fn required_tensors<T, E: Into<DiffusionError>>(
     build: impl FnOnce(VarBuilder<'static>) -> std::result::Result<T, E>,
 ) -> Result<Vec<TensorSpec>> {
-    let (_model, specs) = build_shape_only(build)?;
-    let mut seen = std::collections::HashSet::new();
-    Ok(specs
-        .into_iter()
-        .filter(|s| seen.insert(s.name.clone()))
-        .collect())
+    let backend = ShapeOnlyBackend::new();
+    build(backend.var_builder(DType::F32, &Device::Cpu)).map_err(Into::into)?;
+    check_consistent(&backend.specs())?;
+    Ok(backend.unique_specs())
 }
 
 #[cfg(test)]

@@ -5,9 +5,7 @@
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
-use candle_transformers::models::stable_diffusion::unet_2d::{
-    BlockConfig, UNet2DConditionModel, UNet2DConditionModelConfig,
-};
+use candle_transformers::models::stable_diffusion::unet_2d::UNet2DConditionModel;
 use gdlab_core::normal::fill_normals;
 use gdlab_core::Seed;
 
@@ -33,33 +31,6 @@ fn small() -> UNetConfig {
         cross_attention_dim: 16,
         norm_num_groups: 32,
         norm_eps: 1e-5,
-    }
-}
-
-/// candle-transformers' config for the same network.
-fn candle_config(cfg: &UNetConfig) -> UNet2DConditionModelConfig {
-    UNet2DConditionModelConfig {
-        center_input_sample: false,
-        flip_sin_to_cos: true,
-        freq_shift: 0.0,
-        blocks: cfg
-            .block_out_channels
-            .iter()
-            .zip(&cfg.attention_levels)
-            .map(|(&c, &a)| BlockConfig {
-                out_channels: c,
-                use_cross_attn: a.then_some(1),
-                attention_head_dim: cfg.heads,
-            })
-            .collect(),
-        layers_per_block: cfg.layers_per_block,
-        downsample_padding: 1,
-        mid_block_scale_factor: 1.0,
-        norm_num_groups: cfg.norm_num_groups,
-        norm_eps: cfg.norm_eps,
-        cross_attention_dim: cfg.cross_attention_dim,
-        sliced_attention_size: None,
-        use_linear_projection: false,
     }
 }
 
@@ -141,7 +112,8 @@ fn matches_candle_transformers_unet() {
     let (vm, ours) = model(&cfg, Gelu::Tanh);
     let n_vars = vm.all_vars().len();
     let vb = VarBuilder::from_varmap(&vm, DType::F32, &Device::Cpu);
-    let theirs = UNet2DConditionModel::new(vb, 8, 4, false, candle_config(&cfg)).unwrap();
+    let theirs =
+        UNet2DConditionModel::new(vb, 8, 4, false, cfg.candle_transformers_config()).unwrap();
     assert_eq!(
         vm.all_vars().len(),
         n_vars,
@@ -178,8 +150,10 @@ fn key_set_equals_candle_transformers_unet() {
     };
     let ours = key_set(required_tensors(|vb| SdUNet::new(vb, &cfg)).unwrap());
     let theirs = key_set(
-        required_tensors(|vb| UNet2DConditionModel::new(vb, 8, 4, false, candle_config(&cfg)))
-            .unwrap(),
+        required_tensors(|vb| {
+            UNet2DConditionModel::new(vb, 8, 4, false, cfg.candle_transformers_config())
+        })
+        .unwrap(),
     );
     assert_eq!(ours, theirs);
 }

@@ -4,7 +4,7 @@
 use candle_core::{Module, Tensor, D};
 use candle_nn::{Conv2d, GroupNorm, LayerNorm, Linear, VarBuilder};
 
-use crate::attention::{attend, merge_heads, split_heads};
+use crate::attention::{linear_tokens as lin, HookedAttention};
 use crate::control::{AttentionController, AttnKind, AttnSite, UNetPart};
 use crate::error::Result;
 
@@ -16,52 +16,6 @@ pub(crate) enum Gelu {
     /// The tanh approximation (what candle-transformers' SD UNet uses).
     #[cfg_attr(not(test), allow(dead_code))]
     Tanh,
-}
-
-/// A linear layer on `(B, N, C)` as one `(B·N, C)` matrix product.
-fn lin(l: &Linear, x: &Tensor) -> Result<Tensor> {
-    let (b, n, c) = x.dims3()?;
-    let y = l.forward(&x.reshape((b * n, c))?)?;
-    let o = y.dim(1)?;
-    Ok(y.reshape((b, n, o))?)
-}
-
-/// `attn1`/`attn2`: bias-free `to_q`, `to_k`, `to_v`, biased `to_out.0`, scale `d_head^{-1/2}`.
-#[derive(Debug, Clone)]
-struct HookedAttention {
-    to_q: Linear,
-    to_k: Linear,
-    to_v: Linear,
-    to_out: Linear,
-    heads: usize,
-    scale: f64,
-}
-
-impl HookedAttention {
-    fn new(dim: usize, context_dim: usize, heads: usize, vb: VarBuilder<'_>) -> Result<Self> {
-        Ok(HookedAttention {
-            to_q: candle_nn::linear_no_bias(dim, dim, vb.pp("to_q"))?,
-            to_k: candle_nn::linear_no_bias(context_dim, dim, vb.pp("to_k"))?,
-            to_v: candle_nn::linear_no_bias(context_dim, dim, vb.pp("to_v"))?,
-            to_out: candle_nn::linear(dim, dim, vb.pp("to_out").pp("0"))?,
-            heads,
-            scale: 1.0 / ((dim / heads) as f64).sqrt(),
-        })
-    }
-
-    fn forward(
-        &self,
-        x: &Tensor,
-        context: &Tensor,
-        site: &AttnSite,
-        ctrl: Option<&mut (dyn AttentionController + '_)>,
-    ) -> Result<Tensor> {
-        let q = split_heads(&lin(&self.to_q, x)?, self.heads)?;
-        let k = split_heads(&lin(&self.to_k, context)?, self.heads)?;
-        let v = split_heads(&lin(&self.to_v, context)?, self.heads)?;
-        let o = attend(site, &q, k, v, self.scale, ctrl)?;
-        lin(&self.to_out, &merge_heads(&o, self.heads)?)
-    }
 }
 
 /// `ff`: GEGLU `net.0.proj` (dim → 2·4·dim) then `net.2` (4·dim → dim).
@@ -118,9 +72,9 @@ impl BasicTransformerBlock {
     ) -> Result<Self> {
         Ok(BasicTransformerBlock {
             norm1: candle_nn::layer_norm(dim, 1e-5, vb.pp("norm1"))?,
-            attn1: HookedAttention::new(dim, dim, heads, vb.pp("attn1"))?,
+            attn1: HookedAttention::new(dim, dim, heads, vb.pp("attn1"), "to_out.0")?,
             norm2: candle_nn::layer_norm(dim, 1e-5, vb.pp("norm2"))?,
-            attn2: HookedAttention::new(dim, context_dim, heads, vb.pp("attn2"))?,
+            attn2: HookedAttention::new(dim, context_dim, heads, vb.pp("attn2"), "to_out.0")?,
             norm3: candle_nn::layer_norm(dim, 1e-5, vb.pp("norm3"))?,
             ff: GegluFeedForward::new(dim, gelu, vb.pp("ff"))?,
         })

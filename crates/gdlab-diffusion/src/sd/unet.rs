@@ -4,6 +4,9 @@ use candle_core::{Module, Tensor};
 use candle_nn::{Conv2d, GroupNorm, VarBuilder};
 use candle_transformers::models::stable_diffusion::embeddings::{TimestepEmbedding, Timesteps};
 use candle_transformers::models::stable_diffusion::resnet::{ResnetBlock2D, ResnetBlock2DConfig};
+use candle_transformers::models::stable_diffusion::unet_2d::{
+    BlockConfig, UNet2DConditionModelConfig,
+};
 
 use super::transformer::{Gelu, SiteSlot, SpatialTransformer};
 use crate::control::{AttentionController, AttnSite, UNetPart};
@@ -38,6 +41,37 @@ pub struct UNetConfig {
 }
 
 impl UNetConfig {
+    /// candle-transformers' configuration of the same network, for building its
+    /// `UNet2DConditionModel` (no hook) from the same weights, e.g. to compare outputs or
+    /// speed. candle's down/up resnets always use 32 groups, so the two agree only when
+    /// `norm_num_groups` is 32.
+    #[must_use]
+    pub fn candle_transformers_config(&self) -> UNet2DConditionModelConfig {
+        UNet2DConditionModelConfig {
+            center_input_sample: false,
+            flip_sin_to_cos: true,
+            freq_shift: 0.0,
+            blocks: self
+                .block_out_channels
+                .iter()
+                .zip(&self.attention_levels)
+                .map(|(&c, &a)| BlockConfig {
+                    out_channels: c,
+                    use_cross_attn: a.then_some(1),
+                    attention_head_dim: self.heads,
+                })
+                .collect(),
+            layers_per_block: self.layers_per_block,
+            downsample_padding: 1,
+            mid_block_scale_factor: 1.0,
+            norm_num_groups: self.norm_num_groups,
+            norm_eps: self.norm_eps,
+            cross_attention_dim: self.cross_attention_dim,
+            sliced_attention_size: None,
+            use_linear_projection: false,
+        }
+    }
+
     /// Zero-1-to-3's UNet (spec §1.1): 8 → 4 channels, `[320, 640, 1280, 1280]`, 2 layers
     /// per block, attention on the first three levels, 8 heads, context 768, 32 groups,
     /// ε 1e-5.

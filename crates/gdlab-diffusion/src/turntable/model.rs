@@ -21,10 +21,10 @@
 //! sample (PSNR ≈ 10.8 dB); the clean image is smooth (a few shaded spheres on white), so
 //! it fits the narrow stream, and the noise is removed by the conversion exactly.
 
-use candle_core::{DType, Device, Module, Tensor};
+use candle_core::{DType, Device, Tensor};
 use candle_nn::{linear, Linear, VarBuilder};
 
-use crate::attention::{attend, merge_heads, split_heads};
+use crate::attention::{linear_tokens as lin, HookedAttention};
 use crate::control::{AttentionController, AttnKind, AttnSite, UNetPart};
 use crate::error::{DiffusionError, Result};
 use crate::schedule::NoiseSchedule;
@@ -117,19 +117,6 @@ impl ToyConfig {
     }
 }
 
-/// A linear layer on `(B, N, C)` as one `(B·N, C)` matrix product (candle would otherwise
-/// run `B` small batched products).
-fn lin(l: &Linear, x: &Tensor) -> Result<Tensor> {
-    let dims = x.dims().to_vec();
-    if dims.len() == 3 {
-        let y = l.forward(&x.reshape((dims[0] * dims[1], dims[2]))?)?;
-        let out = y.dim(1)?;
-        Ok(y.reshape((dims[0], dims[1], out))?)
-    } else {
-        Ok(l.forward(x)?)
-    }
-}
-
 /// Layer norm (with the differentiable candle path; candle's fused kernel has no
 /// backward pass).
 #[derive(Debug, Clone)]
@@ -161,48 +148,11 @@ impl Norm {
 }
 
 #[derive(Debug, Clone)]
-struct Attention {
-    to_q: Linear,
-    to_k: Linear,
-    to_v: Linear,
-    to_out: Linear,
-    heads: usize,
-    scale: f64,
-}
-
-impl Attention {
-    fn new(dim: usize, heads: usize, vb: VarBuilder<'_>) -> Result<Self> {
-        let nb = |i, o, vb| candle_nn::linear_no_bias(i, o, vb);
-        Ok(Attention {
-            to_q: nb(dim, dim, vb.pp("to_q"))?,
-            to_k: nb(dim, dim, vb.pp("to_k"))?,
-            to_v: nb(dim, dim, vb.pp("to_v"))?,
-            to_out: linear(dim, dim, vb.pp("to_out"))?,
-            heads,
-            scale: 1.0 / ((dim / heads) as f64).sqrt(),
-        })
-    }
-    fn forward(
-        &self,
-        x: &Tensor,
-        context: &Tensor,
-        site: &AttnSite,
-        ctrl: Option<&mut (dyn AttentionController + '_)>,
-    ) -> Result<Tensor> {
-        let q = split_heads(&lin(&self.to_q, x)?, self.heads)?;
-        let k = split_heads(&lin(&self.to_k, context)?, self.heads)?;
-        let v = split_heads(&lin(&self.to_v, context)?, self.heads)?;
-        let o = attend(site, &q, k, v, self.scale, ctrl)?;
-        lin(&self.to_out, &merge_heads(&o, self.heads)?)
-    }
-}
-
-#[derive(Debug, Clone)]
 struct Block {
     norm1: Norm,
-    attn1: Attention,
+    attn1: HookedAttention,
     norm2: Norm,
-    attn2: Attention,
+    attn2: HookedAttention,
     norm3: Norm,
     ff1: Linear,
     ff2: Linear,
@@ -224,9 +174,9 @@ impl Block {
         };
         Ok(Block {
             norm1: Norm::new(d, vb.pp("norm1"))?,
-            attn1: Attention::new(d, cfg.heads, vb.pp("attn1"))?,
+            attn1: HookedAttention::new(d, d, cfg.heads, vb.pp("attn1"), "to_out")?,
             norm2: Norm::new(d, vb.pp("norm2"))?,
-            attn2: Attention::new(d, cfg.heads, vb.pp("attn2"))?,
+            attn2: HookedAttention::new(d, d, cfg.heads, vb.pp("attn2"), "to_out")?,
             norm3: Norm::new(d, vb.pp("norm3"))?,
             ff1: linear(d, d * cfg.mlp_ratio, vb.pp("ff1"))?,
             ff2: linear(d * cfg.mlp_ratio, d, vb.pp("ff2"))?,

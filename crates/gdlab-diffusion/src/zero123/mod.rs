@@ -3,7 +3,7 @@
 //! | module | what it holds |
 //! |---|---|
 //! | [`weights`] | [`WeightsDir`](weights::WeightsDir): the diffusers layout and its `config.json` files, the LDM checkpoint, the pre-flight tensor check; [`write_random_weights`](weights::write_random_weights) for tests |
-//! | [`tensors`] | weight files without memory maps (safetensors header reader, PyTorch checkpoints through candle), renaming backend, recorder |
+//! | [`tensors`] | weight files without memory maps (safetensors header reader, PyTorch checkpoints through candle), renaming backend, header checks |
 //! | [`ldm`] | LDM → diffusers key renaming (UNet, VAE, OpenAI CLIP with fused `in_proj` split) |
 //! | [`vae`] | the SD VAE with a deterministic encoder (posterior mode) |
 //! | [`clip`] | the CLIP ViT image tower with projection, and Zero-1-to-3's preprocessing |

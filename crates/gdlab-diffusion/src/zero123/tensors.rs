@@ -13,13 +13,14 @@
 use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use candle_core::{DType, Device, Shape, Tensor};
 use candle_nn::var_builder::SimpleBackend;
 use candle_nn::VarBuilder;
 
 use crate::error::{DiffusionError, Result};
+use crate::sd::shape_only::ShapeOnlyBackend;
 
 /// Largest safetensors header accepted (the format's own limit is 100 MB).
 const MAX_HEADER_BYTES: u64 = 100_000_000;
@@ -549,89 +550,7 @@ impl SimpleBackend for Component {
     }
 }
 
-/// A [`VarBuilder`] backend that records every `(key, shape)` requested and returns a
-/// zero-cost tensor (a stride-0 broadcast of one zero); `contains_tensor` answers from a
-/// given key set, so constructors that probe for alternative names (candle's VAE
-/// attention: `to_q` vs `query`) take the branch the real file will take. (This is what
-/// distinguishes it from [`crate::sd::shape_only::ShapeOnlyBackend`], whose
-/// `contains_tensor` is always true; [`Recorder::everything`] behaves like that one.)
-#[derive(Debug, Default)]
-pub struct Recorder {
-    all: bool,
-    present: std::collections::HashSet<String>,
-    seen: Mutex<Vec<(String, Vec<usize>)>>,
-}
-
-impl Recorder {
-    /// A recorder whose `contains_tensor` is true exactly for `present`.
-    #[must_use]
-    pub fn new(present: impl IntoIterator<Item = String>) -> Arc<Self> {
-        Arc::new(Recorder {
-            all: false,
-            present: present.into_iter().collect(),
-            seen: Mutex::new(Vec::new()),
-        })
-    }
-
-    /// A recorder whose `contains_tensor` is always true (probing constructors take their
-    /// preferred branch, as on `sd::shape_only`).
-    #[must_use]
-    pub fn everything() -> Arc<Self> {
-        Arc::new(Recorder {
-            all: true,
-            present: std::collections::HashSet::new(),
-            seen: Mutex::new(Vec::new()),
-        })
-    }
-
-    /// A CPU [`VarBuilder`] over this recorder.
-    #[must_use]
-    pub fn var_builder(self: &Arc<Self>) -> VarBuilder<'static> {
-        VarBuilder::from_backend(
-            Box::new(RecorderHandle(Arc::clone(self))),
-            DType::F32,
-            Device::Cpu,
-        )
-    }
-
-    /// The requests so far, first occurrence of each key, in request order.
-    #[must_use]
-    pub fn requests(&self) -> Vec<(String, Vec<usize>)> {
-        let seen = self.seen.lock().map(|v| v.clone()).unwrap_or_default();
-        let mut keys = std::collections::HashSet::new();
-        seen.into_iter()
-            .filter(|(k, _)| keys.insert(k.clone()))
-            .collect()
-    }
-}
-
-struct RecorderHandle(Arc<Recorder>);
-
-impl SimpleBackend for RecorderHandle {
-    fn get(
-        &self,
-        s: Shape,
-        name: &str,
-        _h: candle_nn::Init,
-        dtype: DType,
-        dev: &Device,
-    ) -> candle_core::Result<Tensor> {
-        if let Ok(mut v) = self.0.seen.lock() {
-            v.push((name.to_string(), s.dims().to_vec()));
-        }
-        Tensor::zeros((), dtype, dev)?.broadcast_as(s)
-    }
-    fn get_unchecked(&self, name: &str, _: DType, _: &Device) -> candle_core::Result<Tensor> {
-        Err(candle_core::Error::CannotFindTensor {
-            path: name.to_string(),
-        })
-    }
-    fn contains_tensor(&self, name: &str) -> bool {
-        self.0.all || self.0.present.contains(name)
-    }
-}
-
-/// Builds a model on a [`Recorder`] that sees `component`'s keys and checks the requested
+/// Builds a model on a shape-only builder ([`ShapeOnlyBackend::with_keys`]) that sees `component`'s keys and checks the requested
 /// tensors plus `extra` (tensors the constructor only probes for) against the component's
 /// header, before any weight is read.
 ///
@@ -643,12 +562,16 @@ pub fn check_component(
     extra: &[(String, Vec<usize>)],
     build: impl FnOnce(VarBuilder<'static>) -> Result<()>,
 ) -> Result<()> {
-    let rec = Recorder::new(component.map.keys().cloned());
-    build(rec.var_builder()).map_err(|e| match e {
+    let rec = ShapeOnlyBackend::with_keys(component.map.keys().cloned());
+    build(rec.var_builder(DType::F32, &Device::Cpu)).map_err(|e| match e {
         e @ DiffusionError::Weights { .. } => e,
         e => weights_err(component.file.path(), format!("building the model: {e}")),
     })?;
-    let mut req = rec.requests();
+    let mut req: Vec<(String, Vec<usize>)> = rec
+        .unique_specs()
+        .into_iter()
+        .map(|s| (s.name, s.shape))
+        .collect();
     req.extend(extra.iter().cloned());
     component.check(&req)
 }

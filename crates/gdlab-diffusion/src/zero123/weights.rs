@@ -37,9 +37,10 @@ use serde_json::{json, Map, Value};
 
 use super::clip::{ClipImageConfig, ClipImageEncoder};
 use super::ldm;
-use super::tensors::{check_component, Component, Recorder, TensorFile};
+use super::tensors::{check_component, Component, TensorFile};
 use super::vae::{Vae, VaeConfig};
 use crate::error::{DiffusionError, Result};
+use crate::sd::shape_only::ShapeOnlyBackend;
 use crate::sd::{SdUNet, UNetConfig};
 
 /// The pose–CLIP projection `cc_projection` (diffusers `CCProjection`): a linear layer
@@ -853,9 +854,13 @@ fn record(
     build: impl FnOnce(candle_nn::VarBuilder<'static>) -> Result<()>,
 ) -> Result<Vec<(String, Vec<usize>)>> {
     // Probing constructors take their preferred branch (every name "exists").
-    let rec = Recorder::everything();
-    build(rec.var_builder())?;
-    Ok(rec.requests())
+    let rec = ShapeOnlyBackend::new();
+    build(rec.var_builder(candle_core::DType::F32, &candle_core::Device::Cpu))?;
+    Ok(rec
+        .unique_specs()
+        .into_iter()
+        .map(|s| (s.name, s.shape))
+        .collect())
 }
 
 fn random_tensor(name: &str, shape: &[usize], seed: gdlab_core::Seed) -> Result<Tensor> {

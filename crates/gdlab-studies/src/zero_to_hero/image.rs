@@ -1,5 +1,7 @@
 //! The PNG image grid of the report (source, true target, B25, B66, Z2H, oracle).
 
+use gdlab_diffusion::zero123::image::RgbImage;
+
 use crate::study::StudyError;
 
 /// Integer upscaling of each 24×24 tile.
@@ -31,18 +33,11 @@ pub(super) fn grid_png(tiles: &[Vec<&[f32]>], size: usize) -> Result<Vec<u8>, St
             }
         }
     }
-    let mut out = Vec::new();
-    {
-        let err = |e: png::EncodingError| StudyError::Component {
-            component: "png",
-            message: e.to_string(),
-        };
-        let mut enc = png::Encoder::new(&mut out, w as u32, h as u32);
-        enc.set_color(png::ColorType::Rgb);
-        enc.set_depth(png::BitDepth::Eight);
-        let mut wr = enc.write_header().map_err(err)?;
-        wr.write_image_data(&px).map_err(err)?;
-        wr.finish().map_err(err)?;
-    }
-    Ok(out)
+    // Bytes in, bytes out: b/255 re-encodes to b exactly.
+    let img = RgbImage {
+        width: w,
+        height: h,
+        pixels: px.iter().map(|&b| f32::from(b) / 255.0).collect(),
+    };
+    Ok(img.encode_png()?)
 }

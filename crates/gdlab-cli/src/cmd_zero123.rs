@@ -8,9 +8,11 @@ use anyhow::{bail, Context, Result};
 use candle_core::Device;
 use clap::{Subcommand, ValueEnum};
 use gdlab_core::Seed;
+use gdlab_diffusion::control::{AmfConfig, TimeWindow};
 use gdlab_diffusion::zero123::image::RgbImage;
 use gdlab_diffusion::zero123::pipeline::{
-    Method, SampleOptions, SampleOutput, Zero123, ZeroToHeroConfig, QUERY_POINTS,
+    Method, MsaConfig, SampleOptions, SampleOutput, Timesteps, Zero123, ZeroToHeroConfig,
+    QUERY_POINTS,
 };
 use gdlab_diffusion::zero123::pose::RelativePose;
 use gdlab_diffusion::zero123::weights::{Layout, WeightsDir};
@@ -77,6 +79,83 @@ pub(crate) struct SampleArgs {
     /// Where to run.
     #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
     device: DeviceArg,
+    /// Zero-to-Hero ablation (spec §2.6): run it on the baseline's uniform `--steps` list
+    /// instead of the 26-step Hourglass list.
+    #[arg(long)]
+    no_hourglass: bool,
+    /// Zero-to-Hero: evaluations per step at t ≥ 800 (R), in [1, 20]; 1 = no resampling.
+    #[arg(long, default_value_t = 5)]
+    resample_r: usize,
+    /// Zero-to-Hero: which attention-map filtering to apply.
+    #[arg(long, value_enum, default_value_t = AmfArg::Both)]
+    amf: AmfArg,
+    /// Zero-to-Hero: smallest timestep of mutual self-attention, in [0, 1000] (Zero-1-to-3:
+    /// 700; the paper uses 600 for Zero123-XL).
+    #[arg(long, default_value_t = 700)]
+    msa_min_t: usize,
+    /// Zero-to-Hero without mutual self-attention (and without the source branch).
+    #[arg(long)]
+    no_msa: bool,
+}
+
+/// Which parts of attention-map filtering Zero-to-Hero applies (spec §2.4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum AmfArg {
+    /// In-step min-pooling over the resamples and the cross-step history (the paper).
+    Both,
+    /// In-step pooling only (no history blend).
+    InStep,
+    /// Cross-step history blend only (no pooling over resamples).
+    CrossStep,
+    /// No filtering.
+    Off,
+}
+
+impl SampleArgs {
+    /// Zero-to-Hero's configuration from the ablation flags (defaults: the paper's method).
+    fn zero_to_hero_config(&self) -> ZeroToHeroConfig {
+        let d = ZeroToHeroConfig::default();
+        let amf = d.amf.clone().and_then(|c| match self.amf {
+            AmfArg::Both => Some(c),
+            AmfArg::InStep => Some(AmfConfig {
+                cross_step_window: TimeWindow::empty(),
+                ..c
+            }),
+            AmfArg::CrossStep => Some(AmfConfig {
+                in_step_window: TimeWindow::empty(),
+                ..c
+            }),
+            AmfArg::Off => None,
+        });
+        let msa = (!self.no_msa).then(|| MsaConfig {
+            window: TimeWindow::new(self.msa_min_t, 1000),
+            ..MsaConfig::default()
+        });
+        ZeroToHeroConfig {
+            timesteps: if self.no_hourglass {
+                Timesteps::Uniform(self.steps)
+            } else {
+                d.timesteps.clone()
+            },
+            resample_r: self.resample_r,
+            amf,
+            msa,
+            ..d
+        }
+    }
+
+    /// Ablation flags given without `--zero-to-hero` (they would be silently ignored).
+    fn stray_ablation_flag(&self) -> Option<&'static str> {
+        [
+            (self.no_hourglass, "--no-hourglass"),
+            (self.resample_r != 5, "--resample-r"),
+            (self.amf != AmfArg::Both, "--amf"),
+            (self.msa_min_t != 700, "--msa-min-t"),
+            (self.no_msa, "--no-msa"),
+        ]
+        .into_iter()
+        .find_map(|(set, flag)| set.then_some(flag))
+    }
 }
 
 pub(crate) fn dispatch(cmd: Zero123Cmd) -> Result<Outcome> {
@@ -117,6 +196,17 @@ fn sample_cmd(a: &SampleArgs) -> Result<Outcome> {
     }
     check_range("scale", a.scale, 0.0, 50.0, "")?;
     check_range("eta", a.eta, 0.0, 1.0, "")?;
+    if !(1..=20).contains(&a.resample_r) {
+        bail!("--resample-r must be in [1, 20], got {}", a.resample_r);
+    }
+    if a.msa_min_t > 1000 {
+        bail!("--msa-min-t must be in [0, 1000], got {}", a.msa_min_t);
+    }
+    if !a.zero_to_hero {
+        if let Some(flag) = a.stray_ablation_flag() {
+            bail!("{flag} changes Zero-to-Hero and needs --zero-to-hero");
+        }
+    }
     let pose = RelativePose::new(a.polar, a.azimuth, a.radius)?;
     let dev = device(a.device)?;
 
@@ -140,7 +230,7 @@ fn sample_cmd(a: &SampleArgs) -> Result<Outcome> {
     let base_s = t1.elapsed().as_secs_f64();
     let z2h = if a.zero_to_hero {
         let opts = SampleOptions {
-            method: Method::ZeroToHero(ZeroToHeroConfig::default()),
+            method: Method::ZeroToHero(a.zero_to_hero_config()),
             ..base_opts.clone()
         };
         let t2 = Instant::now();
@@ -205,7 +295,7 @@ fn sample_cmd(a: &SampleArgs) -> Result<Outcome> {
             })),
         })
     };
-    let z2h_cfg = ZeroToHeroConfig::default();
+    let z2h_cfg = a.zero_to_hero_config();
     let total_s = t0.elapsed().as_secs_f64();
     let report = json!({
         "command": "zero123 sample",
@@ -223,7 +313,7 @@ fn sample_cmd(a: &SampleArgs) -> Result<Outcome> {
         "device": format!("{:?}", a.device).to_lowercase(),
         "baseline": {"steps": a.steps, "run": run_info(&base, base_s)},
         "zero_to_hero": z2h.as_ref().map(|(o, s)| json!({
-            "timesteps": "hourglass-26",
+            "timesteps": if a.no_hourglass { format!("uniform-{}", a.steps) } else { "hourglass-26".to_string() },
             "resample_r": z2h_cfg.resample_r,
             "resample_min_t": z2h_cfg.resample_min_t,
             "amf": z2h_cfg.amf.as_ref().map(|c| json!({
@@ -263,8 +353,21 @@ fn sample_cmd(a: &SampleArgs) -> Result<Outcome> {
     );
     if let Some((o, secs)) = &z2h {
         s.push_str(&format!(
-            "  zero-to-hero: Hourglass-26, R = 5, AMF, MSA; {} NFE (+ source branch), {secs:.2} s\n",
-            o.nfe
+            "  zero-to-hero: {}, R = {}, AMF {}, {}; {} NFE{}, {secs:.2} s\n",
+            if a.no_hourglass {
+                format!("uniform-{}", a.steps)
+            } else {
+                "Hourglass-26".to_string()
+            },
+            a.resample_r,
+            format!("{:?}", a.amf).to_lowercase(),
+            if a.no_msa {
+                "no MSA".to_string()
+            } else {
+                format!("MSA t ≥ {}", a.msa_min_t)
+            },
+            o.nfe,
+            if a.no_msa { "" } else { " (+ source branch)" },
         ));
     }
     s.push_str(&format!(

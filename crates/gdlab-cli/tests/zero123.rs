@@ -105,6 +105,44 @@ fn tiny_run_writes_images_heatmaps_and_run_json() {
     std::fs::remove_dir_all(&d).unwrap();
 }
 
+/// The ablation flags reach the sampler: no MSA (no source branch), in-step AMF only,
+/// R = 2 on the uniform 5-step list, and run.json records the settings.
+#[test]
+fn zero_to_hero_ablation_flags() {
+    let (d, w, img) = setup("z123-ablate");
+    let out = d.join("out");
+    let (ws, is, os) = (s(&w), s(&img), s(&out));
+    let mut a = args(&ws, &is, &os);
+    let i = a.iter().position(|x| *x == "--steps").unwrap();
+    a[i + 1] = "5";
+    a.extend([
+        "--zero-to-hero",
+        "--no-hourglass",
+        "--resample-r",
+        "2",
+        "--amf",
+        "in-step",
+        "--no-msa",
+    ]);
+    let o = gdlab(&a, &d);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!out.join("source_branch.png").exists());
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    let z = &j["zero_to_hero"];
+    assert_eq!(z["timesteps"], "uniform-5");
+    assert_eq!(z["resample_r"], 2);
+    assert!(z["msa"].is_null());
+    // Uniform 5 steps: 801, 601, 401, 201, 1 (LDM's i·⌊1000/5⌋ + 1); only 801 ≥ 800 is
+    // resampled: 2 + 4 evaluations.
+    assert_eq!(z["run"]["nfe"], 6);
+    // In-step only: the cross-step window is empty (min > max).
+    let cross = &z["amf"]["cross_step_window"];
+    assert!(cross[0].as_u64().unwrap() > cross[1].as_u64().unwrap());
+    assert_eq!(z["amf"]["in_step_window"][0], 800);
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
 #[test]
 fn bad_inputs_are_one_line_errors() {
     let (d, w, img) = setup("z123-err");
@@ -178,6 +216,8 @@ fn bad_inputs_are_one_line_errors() {
         ("--steps", "0", "[1, 1000]"),
         ("--eta", "1.5", "[0, 1]"),
         ("--scale", "-1", "[0, 50]"),
+        ("--resample-r", "0", "[1, 20]"),
+        ("--msa-min-t", "1001", "[0, 1000]"),
     ] {
         let mut a = args(&w2s, &is, &os);
         let i = a.iter().position(|x| *x == flag).unwrap_or(a.len());
@@ -187,6 +227,12 @@ fn bad_inputs_are_one_line_errors() {
             a.extend([flag, v]);
         }
         assert_clean_error_all(&gdlab(&a, &d), &[flag, range]);
+    }
+    // Zero-to-Hero ablation flags without `--zero-to-hero` would be silently ignored.
+    for extra in [&["--no-msa"][..], &["--amf", "off"], &["--resample-r", "2"]] {
+        let mut a = args(&w2s, &is, &os);
+        a.extend(extra);
+        assert_clean_error_all(&gdlab(&a, &d), &[extra[0], "needs --zero-to-hero"]);
     }
     // `--device cuda` in a CPU build says how to rebuild.
     if !cfg!(feature = "cuda") {

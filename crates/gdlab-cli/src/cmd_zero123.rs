@@ -12,7 +12,7 @@ use gdlab_diffusion::control::{AmfConfig, TimeWindow};
 use gdlab_diffusion::zero123::image::RgbImage;
 use gdlab_diffusion::zero123::pipeline::{
     Method, MsaConfig, SampleOptions, SampleOutput, Timesteps, Zero123, ZeroToHeroConfig,
-    QUERY_POINTS,
+    GT_MAPS_TAU, QUERY_POINTS,
 };
 use gdlab_diffusion::zero123::pose::RelativePose;
 use gdlab_diffusion::zero123::weights::{Layout, WeightsDir};
@@ -96,6 +96,13 @@ pub(crate) struct SampleArgs {
     /// Zero-to-Hero without mutual self-attention (and without the source branch).
     #[arg(long)]
     no_msa: bool,
+    /// The true target view (PNG, prepared like --image): also run the GT-attention-map
+    /// oracle of spec §2.7 (the target's self-attention logits, recorded at t = 5, replace
+    /// the computed ones at every step of a `--steps` DDIM run) and write gt_maps.png,
+    /// attention_gt_maps.png and oracle_side_by_side.png (source | baseline | oracle |
+    /// target). An upper bound: it leaks the target.
+    #[arg(long)]
+    gt_target: Option<PathBuf>,
 }
 
 /// Which parts of attention-map filtering Zero-to-Hero applies (spec §2.4).
@@ -214,6 +221,10 @@ fn sample_cmd(a: &SampleArgs) -> Result<Outcome> {
     let weights = WeightsDir::open(&a.weights)?;
     let size = weights.config().image_size();
     let src = RgbImage::read_png(&a.image)?.fit_square(size);
+    let gt_target = match &a.gt_target {
+        Some(p) => Some(RgbImage::read_png(p)?.fit_square(size)),
+        None => None,
+    };
     let model = Zero123::load(&weights, &dev)?;
     let load_s = t0.elapsed().as_secs_f64();
 
@@ -238,6 +249,22 @@ fn sample_cmd(a: &SampleArgs) -> Result<Outcome> {
         Some((o, t2.elapsed().as_secs_f64()))
     } else {
         None
+    };
+
+    let gt = match &gt_target {
+        Some(target) => {
+            let opts = SampleOptions {
+                method: Method::GtMaps {
+                    n_steps: a.steps,
+                    target: target.clone(),
+                },
+                ..base_opts.clone()
+            };
+            let t3 = Instant::now();
+            let o = model.sample(&input, &pose, &opts)?;
+            Some((o, t3.elapsed().as_secs_f64()))
+        }
+        None => None,
     };
 
     std::fs::create_dir_all(&a.out)
@@ -277,6 +304,19 @@ fn sample_cmd(a: &SampleArgs) -> Result<Outcome> {
             if let Some(b) = &base_heat {
                 save(&RgbImage::vstack(&[b, &h], 8), "attention_comparison.png")?;
             }
+        }
+    }
+
+    if let (Some((o, _)), Some(target)) = (&gt, &gt_target) {
+        let img = RgbImage::from_tensor(&o.image)?;
+        save(&img, "gt_maps.png")?;
+        save(target, "target.png")?;
+        save(
+            &RgbImage::hstack(&[&src, &base_img, &img, target], 8),
+            "oracle_side_by_side.png",
+        )?;
+        if let Some(h) = attention(o, &img)? {
+            save(&h, "attention_gt_maps.png")?;
         }
     }
 
@@ -328,7 +368,13 @@ fn sample_cmd(a: &SampleArgs) -> Result<Outcome> {
             })),
             "run": run_info(o, *s),
         })),
-        "timings_s": {"load": load_s, "baseline": base_s, "zero_to_hero": z2h.as_ref().map(|z| z.1), "total": total_s},
+        "gt_maps": gt.as_ref().map(|(o, secs)| json!({
+            "target": a.gt_target.as_ref().map(|p| p.display().to_string()),
+            "steps": a.steps,
+            "record_t": GT_MAPS_TAU,
+            "run": run_info(o, *secs),
+        })),
+        "timings_s": {"load": load_s, "baseline": base_s, "zero_to_hero": z2h.as_ref().map(|z| z.1), "gt_maps": gt.as_ref().map(|g| g.1), "total": total_s},
         "outputs": files,
     });
     let path = a.out.join("run.json");
@@ -368,6 +414,12 @@ fn sample_cmd(a: &SampleArgs) -> Result<Outcome> {
             },
             o.nfe,
             if a.no_msa { "" } else { " (+ source branch)" },
+        ));
+    }
+    if let Some((o, secs)) = &gt {
+        s.push_str(&format!(
+            "  GT-map oracle: {} steps, maps recorded from the target at t = {GT_MAPS_TAU}; {} NFE (+ 1), {secs:.2} s\n",
+            a.steps, o.nfe
         ));
     }
     s.push_str(&format!(

@@ -106,7 +106,8 @@ fn tiny_run_writes_images_heatmaps_and_run_json() {
 }
 
 /// The ablation flags reach the sampler: no MSA (no source branch), in-step AMF only,
-/// R = 2 on the uniform 5-step list, and run.json records the settings.
+/// R = 2 on the uniform 5-step list, and run.json records the settings; `--gt-target`
+/// adds the GT-map oracle run.
 #[test]
 fn zero_to_hero_ablation_flags() {
     let (d, w, img) = setup("z123-ablate");
@@ -123,6 +124,8 @@ fn zero_to_hero_ablation_flags() {
         "--amf",
         "in-step",
         "--no-msa",
+        "--gt-target",
+        &is,
     ]);
     let o = gdlab(&a, &d);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -140,6 +143,17 @@ fn zero_to_hero_ablation_flags() {
     let cross = &z["amf"]["cross_step_window"];
     assert!(cross[0].as_u64().unwrap() > cross[1].as_u64().unwrap());
     assert_eq!(z["amf"]["in_step_window"][0], 800);
+    // The GT-map oracle ran on the uniform 5-step list and wrote its images.
+    assert_eq!(j["gt_maps"]["run"]["nfe"], 5);
+    assert_eq!(j["gt_maps"]["record_t"], 5);
+    for f in [
+        "gt_maps.png",
+        "target.png",
+        "oracle_side_by_side.png",
+        "attention_gt_maps.png",
+    ] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
     std::fs::remove_dir_all(&d).unwrap();
 }
 
@@ -227,6 +241,12 @@ fn bad_inputs_are_one_line_errors() {
             a.extend([flag, v]);
         }
         assert_clean_error_all(&gdlab(&a, &d), &[flag, range]);
+    }
+    // A missing oracle target names the file.
+    {
+        let mut a = args(&w2s, &is, &os);
+        a.extend(["--gt-target", "nowhere-target.png"]);
+        assert_clean_error_all(&gdlab(&a, &d), &["nowhere-target.png"]);
     }
     // Zero-to-Hero ablation flags without `--zero-to-hero` would be silently ignored.
     for extra in [&["--no-msa"][..], &["--amf", "off"], &["--resample-r", "2"]] {

@@ -444,3 +444,61 @@ fn ldm_renaming_covers_every_full_size_key() {
         assert_eq!(vae_key(&l, 4).as_deref(), Some(s.name.as_str()), "{l}");
     }
 }
+
+/// The GT-map oracle (spec §2.7): every self-attention map of the run is the one recorded
+/// from the target, whatever the step: the captured (head-averaged, conditional target)
+/// probabilities are identical at t = 751 of a 4-step run and at t = 667 of a 3-step run,
+/// although the latents differ. The run is deterministic, takes `n_steps` evaluations, and
+/// differs from the baseline; a wrongly sized target is an error.
+#[test]
+fn gt_maps_oracle_replaces_every_self_attention_map() {
+    let dir = scratch("gt");
+    write_random_weights(&dir, &Zero123Config::tiny(), Seed(3)).unwrap();
+    let model = load(&dir);
+    let img = source_image(16);
+    let pose = RelativePose::new(0.0, 45.0, 0.0).unwrap();
+    let mut target = RgbImage::filled(16, 16, [1.0; 3]);
+    for i in 0..16 * 6 {
+        target.pixels[i * 3 + 2] = 0.2;
+    }
+    let opts = |n_steps: usize| SampleOptions {
+        seed: Seed(21),
+        method: Method::GtMaps {
+            n_steps,
+            target: target.clone(),
+        },
+        capture_attention: true,
+        ..SampleOptions::default()
+    };
+    let a = model.sample(&img, &pose, &opts(4)).unwrap();
+    let a2 = model.sample(&img, &pose, &opts(4)).unwrap();
+    let b = model.sample(&img, &pose, &opts(3)).unwrap();
+    assert_eq!(a.nfe, 4);
+    assert_eq!(flat(&a.image), flat(&a2.image));
+    let (ca, cb) = (a.attention.unwrap(), b.attention.unwrap());
+    assert_eq!((ca.t, cb.t), (751, 667));
+    assert_eq!(flat(&ca.probs), flat(&cb.probs));
+    let base = model
+        .sample(
+            &img,
+            &pose,
+            &SampleOptions {
+                seed: Seed(21),
+                method: Method::Baseline { n_steps: 4 },
+                capture_attention: true,
+                ..SampleOptions::default()
+            },
+        )
+        .unwrap();
+    assert_ne!(flat(&base.image), flat(&a.image));
+    assert_ne!(flat(&base.attention.unwrap().probs), flat(&ca.probs));
+    let small = SampleOptions {
+        method: Method::GtMaps {
+            n_steps: 4,
+            target: RgbImage::filled(8, 8, [1.0; 3]),
+        },
+        ..SampleOptions::default()
+    };
+    assert!(model.sample(&img, &pose, &small).is_err());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -9,7 +9,7 @@ use super::pose::RelativePose;
 use super::vae::Vae;
 use super::weights::{projection, WeightsDir, Zero123Config};
 use crate::control::{
-    AmfConfig, AttentionController, AttentionStore, AttnKind, AttnSite, Compose,
+    AmfConfig, AttentionController, AttentionReplace, AttentionStore, AttnKind, AttnSite, Compose,
     MutualSelfAttention, SiteFilter, StoredMap, TimeWindow, UNetPart,
 };
 use crate::error::{DiffusionError, Result};
@@ -122,7 +122,20 @@ pub enum Method {
     },
     /// Zero-to-Hero.
     ZeroToHero(ZeroToHeroConfig),
+    /// The GT-attention-map oracle (spec §2.7): the true target view is encoded, noised
+    /// to τ = [`GT_MAPS_TAU`] and passed once through the guided UNet with the same
+    /// conditioning; its self-attention logits replace the computed ones in every layer at
+    /// every step of a uniform DDIM run. An upper bound: it leaks the unseen target.
+    GtMaps {
+        /// Steps of the uniform list (the paper's 50).
+        n_steps: usize,
+        /// The true target view, at the model's image size (values in [0, 1]).
+        target: RgbImage,
+    },
 }
+
+/// The timestep at which the GT-map oracle records the target's maps (spec §2.7).
+pub const GT_MAPS_TAU: usize = 5;
 
 /// Options of [`Zero123::sample`].
 #[derive(Clone, Debug, PartialEq)]
@@ -396,6 +409,39 @@ impl Zero123 {
         Some(best.1.clone())
     }
 
+    /// The GT-map oracle's controller (spec §2.7): encode `target` (scaled latent), noise
+    /// it to τ = [`GT_MAPS_TAU`] with its own stream (`seed.derive("zero123-oracle")`), run
+    /// the guided UNet once recording every self-attention site's logits, and replace
+    /// those at every timestep.
+    fn gt_maps(
+        &self,
+        den: &GuidedZero123<'_>,
+        target: &RgbImage,
+        seed: Seed,
+    ) -> Result<AttentionReplace> {
+        let img = target.to_tensor(&self.device)?;
+        self.check_image(&img)?;
+        let z0 = self
+            .vae
+            .encode_mode(&img)?
+            .affine(self.cfg.vae.scaling_factor, 0.0)?;
+        let a = NoiseSchedule::stable_diffusion().alpha_bar(GT_MAPS_TAU);
+        let (_, c, h, w) = z0.dims4()?;
+        let mut st = NoiseStreams::new(vec![seed.derive("zero123-oracle").rng()]);
+        let e = st.draw(&[c, h, w], &self.device)?;
+        let zt = (z0.affine(a.sqrt(), 0.0)? + e.affine((1.0 - a).sqrt(), 0.0)?)?;
+        let mut store = AttentionStore::new(
+            SiteFilter::AllSelf,
+            StoredMap::Logits,
+            TimeWindow::new(0, 1000),
+        );
+        den.eps(&zt, GT_MAPS_TAU, Some(&mut store))?;
+        Ok(AttentionReplace::new(
+            store.take_latest(),
+            TimeWindow::new(0, 1000),
+        ))
+    }
+
     /// Generates the view of `image` `(1, 3, S, S)` in [−1, 1] after the camera change
     /// `pose` (spec §2.6):
     ///
@@ -424,9 +470,16 @@ impl Zero123 {
             });
         }
         let cond = self.condition(image)?;
-        let z2h = match &opts.method {
-            Method::Baseline { n_steps } => ZeroToHeroConfig::all_off(Timesteps::Uniform(*n_steps)),
-            Method::ZeroToHero(c) => c.clone(),
+        let (z2h, gt_target) = match &opts.method {
+            Method::Baseline { n_steps } => (
+                ZeroToHeroConfig::all_off(Timesteps::Uniform(*n_steps)),
+                None,
+            ),
+            Method::ZeroToHero(c) => (c.clone(), None),
+            Method::GtMaps { n_steps, target } => (
+                ZeroToHeroConfig::all_off(Timesteps::Uniform(*n_steps)),
+                Some(target),
+            ),
         };
         let timesteps = z2h.timesteps.list()?;
         let sc = SamplerConfig {
@@ -484,7 +537,14 @@ impl Zero123 {
                 TimeWindow::new(*t, *t),
             )
         });
+        let mut replace = match gt_target {
+            Some(target) => Some(self.gt_maps(&den, target, opts.seed)?),
+            None => None,
+        };
         let mut parts: Vec<&mut dyn AttentionController> = Vec::new();
+        if let Some(r) = replace.as_mut() {
+            parts.push(r);
+        }
         if let Some(m) = msa.as_mut() {
             parts.push(m);
         }

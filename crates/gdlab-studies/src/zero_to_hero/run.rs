@@ -525,7 +525,10 @@ pub(super) fn run(
          pixels, source patches concatenated to the tokens, pose via single-token \
          cross-attention), then samples {} held-out scenes × {} seeds = {} target views per \
          configuration from shared initial noise, and scores PSNR and foreground IoU \
-         against the true render with {} paired bootstrap resamples.",
+         against the true render with {} paired bootstrap resamples. The same controllers \
+         and sampler run on the real model with `gdlab zero123 sample --weights DIR \
+         --zero-to-hero` (user-supplied Zero-1-to-3 weights; none ship, so that path is not \
+         part of this study).",
         cfg.n_scenes,
         cfg.n_seeds,
         cfg.n_scenes * cfg.n_seeds,

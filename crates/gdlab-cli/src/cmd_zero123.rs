@@ -9,10 +9,11 @@ use candle_core::Device;
 use clap::{Subcommand, ValueEnum};
 use gdlab_core::Seed;
 use gdlab_diffusion::control::{AmfConfig, TimeWindow};
+use gdlab_diffusion::sampler::PAPER_RESAMPLE_R;
 use gdlab_diffusion::zero123::image::RgbImage;
 use gdlab_diffusion::zero123::pipeline::{
     Method, MsaConfig, SampleOptions, SampleOutput, Timesteps, Zero123, ZeroToHeroConfig,
-    GT_MAPS_TAU, QUERY_POINTS,
+    DEFAULT_ETA, DEFAULT_GUIDANCE_SCALE, DEFAULT_STEPS, GT_MAPS_TAU, MSA_WINDOW, QUERY_POINTS,
 };
 use gdlab_diffusion::zero123::pose::RelativePose;
 use gdlab_diffusion::zero123::weights::{Layout, WeightsDir};
@@ -68,13 +69,13 @@ pub(crate) struct SampleArgs {
     seed: u64,
     /// DDIM steps of the baseline, in [1, 1000] (Zero-to-Hero uses its 26-step Hourglass
     /// list).
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = DEFAULT_STEPS)]
     steps: usize,
     /// Classifier-free guidance scale, in [0, 50].
-    #[arg(long, default_value_t = 3.0, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = DEFAULT_GUIDANCE_SCALE, allow_hyphen_values = true)]
     scale: f64,
     /// DDIM η, in [0, 1].
-    #[arg(long, default_value_t = 1.0, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = DEFAULT_ETA, allow_hyphen_values = true)]
     eta: f64,
     /// Where to run.
     #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
@@ -84,14 +85,14 @@ pub(crate) struct SampleArgs {
     #[arg(long)]
     no_hourglass: bool,
     /// Zero-to-Hero: evaluations per step at t ≥ 800 (R), in [1, 20]; 1 = no resampling.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = PAPER_RESAMPLE_R)]
     resample_r: usize,
     /// Zero-to-Hero: which attention-map filtering to apply.
     #[arg(long, value_enum, default_value_t = AmfArg::Both)]
     amf: AmfArg,
     /// Zero-to-Hero: smallest timestep of mutual self-attention, in [0, 1000] (Zero-1-to-3:
     /// 700; the paper uses 600 for Zero123-XL).
-    #[arg(long, default_value_t = 700)]
+    #[arg(long, default_value_t = MSA_WINDOW.min_t)]
     msa_min_t: usize,
     /// Zero-to-Hero without mutual self-attention (and without the source branch).
     #[arg(long)]
@@ -155,9 +156,9 @@ impl SampleArgs {
     fn stray_ablation_flag(&self) -> Option<&'static str> {
         [
             (self.no_hourglass, "--no-hourglass"),
-            (self.resample_r != 5, "--resample-r"),
+            (self.resample_r != PAPER_RESAMPLE_R, "--resample-r"),
             (self.amf != AmfArg::Both, "--amf"),
-            (self.msa_min_t != 700, "--msa-min-t"),
+            (self.msa_min_t != MSA_WINDOW.min_t, "--msa-min-t"),
             (self.no_msa, "--no-msa"),
         ]
         .into_iter()

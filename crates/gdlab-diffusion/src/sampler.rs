@@ -5,9 +5,46 @@ use candle_core::{Device, Tensor};
 use gdlab_core::normal::fill_normals;
 use gdlab_core::GdRng;
 
-use crate::control::{AttentionController, EvalCtx};
+use crate::control::{
+    AttentionController, AttentionReplace, AttentionStore, EvalCtx, SiteFilter, StoredMap,
+    TimeWindow,
+};
 use crate::error::{DiffusionError, Result};
 use crate::schedule::NoiseSchedule;
+
+/// Evaluations per early step in Zero-to-Hero's resampling (paper: R = 5).
+pub const PAPER_RESAMPLE_R: usize = 5;
+/// Smallest resampled timestep in Zero-to-Hero (paper: t ≥ 800).
+pub const PAPER_RESAMPLE_MIN_T: usize = 800;
+/// The timestep at which the GT-map oracle records the target's maps (spec §2.7: τ = 5).
+pub const GT_MAPS_TAU: usize = 5;
+
+/// The GT-attention-map oracle's controller (spec §2.7): `x0` (the true target, in the
+/// denoiser's space) is noised to τ = [`GT_MAPS_TAU`] with `noise`, passed once through
+/// `den`, and every self-attention site's logits are recorded; the returned controller
+/// replaces the computed logits with them at every timestep.
+///
+/// # Errors
+/// Tensor errors (shape mismatch of `x0` and `noise`) and denoiser errors.
+pub fn gt_maps_replace(
+    den: &dyn Denoiser,
+    sched: &NoiseSchedule,
+    x0: &Tensor,
+    noise: &Tensor,
+) -> Result<AttentionReplace> {
+    let a = sched.alpha_bar(GT_MAPS_TAU);
+    let zt = (x0.affine(a.sqrt(), 0.0)? + noise.affine((1.0 - a).sqrt(), 0.0)?)?;
+    let mut store = AttentionStore::new(
+        SiteFilter::AllSelf,
+        StoredMap::Logits,
+        TimeWindow::new(0, sched.n_train()),
+    );
+    den.eps(&zt, GT_MAPS_TAU, Some(&mut store))?;
+    Ok(AttentionReplace::new(
+        store.take_latest(),
+        TimeWindow::new(0, sched.n_train()),
+    ))
+}
 
 /// A noise predictor `ε̂(z, t)` whose attention layers call the controller.
 ///

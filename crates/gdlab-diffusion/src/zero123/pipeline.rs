@@ -13,7 +13,10 @@ use crate::control::{
     MutualSelfAttention, SiteFilter, StoredMap, TimeWindow, UNetPart,
 };
 use crate::error::{DiffusionError, Result};
-use crate::sampler::{cfg_combine, sample, Denoiser, NoiseStreams, SamplerConfig};
+use crate::sampler::{
+    cfg_combine, gt_maps_replace, sample, Denoiser, NoiseStreams, SamplerConfig,
+    PAPER_RESAMPLE_MIN_T, PAPER_RESAMPLE_R,
+};
 use crate::schedule::{hourglass, uniform_timesteps, NoiseSchedule, HOURGLASS_STAGES};
 use crate::sd::SdUNet;
 
@@ -90,8 +93,8 @@ impl Default for ZeroToHeroConfig {
     fn default() -> Self {
         ZeroToHeroConfig {
             timesteps: Timesteps::Hourglass,
-            resample_r: 5,
-            resample_min_t: 800,
+            resample_r: PAPER_RESAMPLE_R,
+            resample_min_t: PAPER_RESAMPLE_MIN_T,
             amf: Some(AmfConfig::default()),
             msa: Some(MsaConfig::default()),
         }
@@ -134,8 +137,7 @@ pub enum Method {
     },
 }
 
-/// The timestep at which the GT-map oracle records the target's maps (spec §2.7).
-pub const GT_MAPS_TAU: usize = 5;
+pub use crate::sampler::GT_MAPS_TAU;
 
 /// Options of [`Zero123::sample`].
 #[derive(Clone, Debug, PartialEq)]
@@ -425,21 +427,10 @@ impl Zero123 {
             .vae
             .encode_mode(&img)?
             .affine(self.cfg.vae.scaling_factor, 0.0)?;
-        let a = NoiseSchedule::stable_diffusion().alpha_bar(GT_MAPS_TAU);
         let (_, c, h, w) = z0.dims4()?;
         let mut st = NoiseStreams::new(vec![seed.derive("zero123-oracle").rng()]);
         let e = st.draw(&[c, h, w], &self.device)?;
-        let zt = (z0.affine(a.sqrt(), 0.0)? + e.affine((1.0 - a).sqrt(), 0.0)?)?;
-        let mut store = AttentionStore::new(
-            SiteFilter::AllSelf,
-            StoredMap::Logits,
-            TimeWindow::new(0, 1000),
-        );
-        den.eps(&zt, GT_MAPS_TAU, Some(&mut store))?;
-        Ok(AttentionReplace::new(
-            store.take_latest(),
-            TimeWindow::new(0, 1000),
-        ))
+        gt_maps_replace(den, &NoiseSchedule::stable_diffusion(), &z0, &e)
     }
 
     /// Generates the view of `image` `(1, 3, S, S)` in [−1, 1] after the camera change

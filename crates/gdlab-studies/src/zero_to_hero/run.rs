@@ -11,7 +11,10 @@ use gdlab_diffusion::control::{
     NoControl, SiteFilter, StoredMap, TimeWindow, UNetPart,
 };
 use gdlab_diffusion::mechanism;
-use gdlab_diffusion::sampler::{sample, Denoiser, NoiseStreams, OracleEps, SamplerConfig};
+use gdlab_diffusion::sampler::{
+    gt_maps_replace, sample, Denoiser, NoiseStreams, OracleEps, SamplerConfig, GT_MAPS_TAU,
+    PAPER_RESAMPLE_MIN_T, PAPER_RESAMPLE_R,
+};
 use gdlab_diffusion::schedule::{hourglass, uniform_timesteps, NoiseSchedule, HOURGLASS_STAGES};
 use gdlab_diffusion::turntable::model::{Prediction, ToyUvit};
 use gdlab_diffusion::turntable::render::{patchify, unpatchify};
@@ -68,13 +71,9 @@ const T6_BUDGET_S: f64 = 120.0;
 
 /// Foreground: any channel < 0.8 in [0, 1] units (spec §4.3 metrics).
 const FG_THRESHOLD: f64 = 0.8;
-/// Resampling R and its window t ≥ 800.
-const RESAMPLE_R: usize = 5;
-const RESAMPLE_MIN_T: usize = 800;
 /// MSA window t ∈ [600, 1000] on dec1/dec2 (spec §4.3 Z2H row).
 const MSA_WINDOW: TimeWindow = TimeWindow::new(600, 1000);
-/// Oracle: GT logits recorded at τ = 5, DDIM-50.
-const ORACLE_TAU: usize = 5;
+/// Oracle: GT logits recorded at τ = `GT_MAPS_TAU` (5), DDIM-50.
 const ORACLE_STEPS: usize = 50;
 
 /// The seven configurations of spec §4.3, in table order.
@@ -132,8 +131,8 @@ impl Conf {
             Conf::HgRs | Conf::HgRsAmf | Conf::Z2h => SamplerConfig {
                 timesteps: hg,
                 eta,
-                resample_r: RESAMPLE_R,
-                resample_min_t: RESAMPLE_MIN_T,
+                resample_r: PAPER_RESAMPLE_R,
+                resample_min_t: PAPER_RESAMPLE_MIN_T,
             },
         })
     }
@@ -270,16 +269,7 @@ fn run_conf(
             // Record GT logits: the true target noised to τ = 5, one guided pass.
             let x0 = ts.target.narrow(0, rows.start, n)?;
             let mut ost = NoiseStreams::new(streams(seed, "oracle", rows.clone()));
-            let a = sched.alpha_bar(ORACLE_TAU);
-            let zt = (x0.affine(a.sqrt(), 0.0)?
-                + ost.draw(&row_shape, &dev)?.affine((1.0 - a).sqrt(), 0.0)?)?;
-            let mut store = AttentionStore::new(
-                SiteFilter::AllSelf,
-                StoredMap::Logits,
-                TimeWindow::new(0, 1000),
-            );
-            den.eps(&zt, ORACLE_TAU, Some(&mut store))?;
-            let mut rep = AttentionReplace::new(store.take_latest(), TimeWindow::new(0, 1000));
+            let mut rep = gt_maps_replace(&den, &sched, &x0, &ost.draw(&row_shape, &dev)?)?;
             let mut st = NoiseStreams::new(streams(seed, "sample", rows.clone()));
             let z = st.draw(&row_shape, &dev)?;
             sample(&den, &sched, &sc, &z, &mut st, Some(&mut rep))?
@@ -455,16 +445,16 @@ fn identity_checks(
         StoredMap::Logits,
         TimeWindow::new(0, 1000),
     );
-    let e_plain = den.eps(&x0, ORACLE_TAU, None)?;
-    den.eps(&x0, ORACLE_TAU, Some(&mut store))?;
+    let e_plain = den.eps(&x0, GT_MAPS_TAU, None)?;
+    den.eps(&x0, GT_MAPS_TAU, Some(&mut store))?;
     let mut rep = AttentionReplace::new(store.take_latest(), TimeWindow::new(0, 1000));
     rep.begin_eval(gdlab_diffusion::control::EvalCtx {
         step: 0,
-        t: ORACLE_TAU,
+        t: GT_MAPS_TAU,
         r: 1,
         r_total: 1,
     });
-    let e_rep = den.eps(&x0, ORACLE_TAU, Some(&mut rep))?;
+    let e_rep = den.eps(&x0, GT_MAPS_TAU, Some(&mut rep))?;
     let d_rep = f64::from((e_plain - e_rep)?.abs()?.max_all()?.to_scalar::<f32>()?);
     Ok((d_all, d_amf, d_rep))
 }
@@ -878,11 +868,11 @@ pub(super) fn run(
     report.heading("Settings");
     report.paragraph(&format!(
         "Guidance scale {} (the spec's toy default), η = {}; Hourglass 10/6/10 over \
-         [800,1000]/[200,800]/[0,200] (26 steps), resampling R = {RESAMPLE_R} at t ≥ \
-         {RESAMPLE_MIN_T}; AMF min-pool, α_c = 0.2, α_h = 0.5, in-step window [800, 1000], \
+         [800,1000]/[200,800]/[0,200] (26 steps), resampling R = {PAPER_RESAMPLE_R} at t ≥ \
+         {PAPER_RESAMPLE_MIN_T}; AMF min-pool, α_c = 0.2, α_h = 0.5, in-step window [800, 1000], \
          cross-step window [600, 1000], all five self-attention layers; MSA on dec1/dec2 for \
          t ∈ [600, 1000] with the identity-pose source branch; ORACLE: logits recorded at \
-         τ = {ORACLE_TAU} from the true target, injected in every self-attention layer of a \
+         τ = {GT_MAPS_TAU} from the true target, injected in every self-attention layer of a \
          DDIM-{ORACLE_STEPS}. Uniform lists use LDM's `i·⌊1000/S⌋ + 1`. Foreground: any \
          channel < {FG_THRESHOLD}.",
         fmt_num(cfg.guidance),
